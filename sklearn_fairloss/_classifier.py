@@ -8,7 +8,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
@@ -34,7 +34,8 @@ from ._net import (
 from ._sensitive import encode_sensitive_features, split_sensitive_columns
 from ._validation import check_sample_weight
 from .calibration import get_calibration_penalty, get_post_calibrator
-from .fairness import GroupScalingBase, get_fairness
+from .fairness import GroupScalingBase, GroupThresholds, get_fairness
+from .fairness._group_thresholds import CONSTRAINTS as GROUP_THRESHOLD_CONSTRAINTS
 from .losses import LossBase, get_loss
 from .weighting import check_strategy
 
@@ -189,6 +190,17 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         reaches it; a metric name (binary only: ``"f1"``, ``"balanced_accuracy"``,
         ``"accuracy"``, ``"mcc"``): the threshold that maximises it on the held-out split
         (``threshold_``).
+    group_thresholds : None, {"demographic_parity", "equal_opportunity"} or GroupThresholds, \
+            default=None
+        Binary only; replaces ``decision``. After training, choose one probability threshold
+        per protected group (per intersectional cell with several attributes) on the training
+        rows so that the groups' positive rates (or true-positive rates) agree within the
+        rule's ``tolerance`` (a string means tolerance 0; pass
+        :class:`~sklearn_fairloss.fairness.GroupThresholds` for another, tunable as
+        ``group_thresholds__tolerance``), at the highest expected accuracy. Needs
+        ``sensitive_features`` in ``fit``, and in :meth:`predict` unless the group-blind rule
+        already meets the constraint (``group_thresholds_.thresholds_`` is None).
+        :meth:`predict_proba` is unchanged.
     sampling_temperature : float or None, default=None
         Temperature sampling of the training batches (Li et al. 2025, "Upsample or
         Upweight? Balanced Training on Heavily Imbalanced Datasets", NAACL): each epoch draws
@@ -260,6 +272,8 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
     threshold_ : float or None
         The positive-class probability threshold of :meth:`predict` (binary problems with a
         float or metric ``decision``).
+    group_thresholds_ : GroupThresholds or None
+        The fitted group-threshold rule (``thresholds_`` per group in ``groups_``), or None.
     sample_weight_strategy_ : WeightingStrategy or None
         The strategy fitted on the training rows (its ``weight_table()`` shows the weights).
     net_ : skorch.NeuralNet
@@ -313,6 +327,7 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         calibration_strength=1.0,
         post_calibration=None,
         decision="argmax",
+        group_thresholds=None,
         sampling_temperature=None,
         sampling_cooldown=0.0,
         optimizer="adam",
@@ -343,6 +358,7 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_strength = calibration_strength
         self.post_calibration = post_calibration
         self.decision = decision
+        self.group_thresholds = group_thresholds
         self.sampling_temperature = sampling_temperature
         self.sampling_cooldown = sampling_cooldown
         self.optimizer = optimizer
@@ -457,6 +473,41 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
             f"{sorted(_METRICS)}; got {decision!r}."
         )
 
+    def _check_group_thresholds(self, n_classes, sensitive, decision):
+        """A fresh GroupThresholds for ``group_thresholds``, or None."""
+        rule = self.group_thresholds
+        if rule is None:
+            return None
+        if isinstance(rule, str):
+            if rule not in GROUP_THRESHOLD_CONSTRAINTS:
+                raise ValueError(
+                    f"group_thresholds must be None, one of {list(GROUP_THRESHOLD_CONSTRAINTS)} "
+                    f"or a GroupThresholds; got {rule!r}."
+                )
+            rule = GroupThresholds(constraint=rule)
+        elif isinstance(rule, GroupThresholds):
+            rule = clone(rule)
+        else:
+            raise ValueError(
+                f"group_thresholds must be None, one of {list(GROUP_THRESHOLD_CONSTRAINTS)} or a "
+                f"GroupThresholds; got {rule!r}."
+            )
+        rule._check_params()
+        if n_classes != 2:
+            raise ValueError(
+                f"group_thresholds needs a binary y (one threshold per group); got {n_classes} "
+                "classes."
+            )
+        if sensitive is None:
+            raise ValueError("group_thresholds chooses one threshold per group: pass "
+                             "sensitive_features to fit.")
+        if decision not in ("argmax", "proba"):
+            raise ValueError(
+                f"group_thresholds replaces the decision rule; leave decision at 'argmax' (got "
+                f"decision={self.decision!r})."
+            )
+        return rule
+
     def _class_weight_per_class(self, y_codes):
         n_classes = len(self.classes_)
         cw = self.class_weight
@@ -518,6 +569,7 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         decision = self._check_decision(n_classes)
+        group_rule = self._check_group_thresholds(n_classes, sensitive, decision)
         self.post_calibrator_ = get_post_calibrator(self.post_calibration)
         train_index, valid_index = self._hold_out(y_codes, decision, seed)
 
@@ -573,6 +625,10 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         if valid_index is not None and (self.post_calibrator_ is not None
                                         or decision in _METRICS):
             self._fit_on_held_out(X, y_codes, user_weights, sensitive, valid_index, decision)
+        self.group_thresholds_ = None
+        if group_rule is not None:
+            proba = softmax(self._fit_logits(X, sensitive), axis=1)[:, 1]
+            self.group_thresholds_ = group_rule.fit(proba, sensitive, sample_weight=user_weights)
         self._record_history()
         self.fit_time_ = time.perf_counter() - start_time
         return self
@@ -734,12 +790,19 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
             self.post_calibrator_.fit(logits, y_codes[valid_index],
                                       sample_weight=user_weights[valid_index],
                                       sensitive_features=held_out_sensitive)
-            logits = self.post_calibrator_.transform(logits,
-                                                     sensitive_features=held_out_sensitive)
+        logits = self._fit_logits(X[valid_index], held_out_sensitive, logits)
         if decision in _METRICS:
             self.threshold_ = _tune_threshold(softmax(logits, axis=1)[:, 1],
                                               y_codes[valid_index], user_weights[valid_index],
                                               decision)
+
+    def _fit_logits(self, X, sensitive, logits=None):
+        """Calibrated logits of validated fit rows (``logits``: their uncalibrated ones)."""
+        if logits is None:
+            logits = self.net_.predict_logits(X) + self._log_prior_shift
+        if self.post_calibrator_ is None:
+            return logits
+        return self.post_calibrator_.transform(logits, sensitive_features=sensitive)
 
     def _record_history(self):
         columns = ["epoch", "train_loss"] + (["valid_loss"] if self.early_stopping else [])
@@ -769,22 +832,32 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         """Logits of the true class distribution (the training prior shift undone)."""
         return self._raw_logits(X) + self._log_prior_shift
 
+    def _predict_sensitive(self, X, sensitive_features, needed_by):
+        """``sensitive_features`` for predicting on ``X``: as given, else the columns of a
+        DataFrame ``X`` named in ``fit``; an error naming ``needed_by`` when neither is there."""
+        if sensitive_features is None:
+            if self._sensitive_columns is not None and isinstance(X, pd.DataFrame):
+                sensitive_features, _ = split_sensitive_columns(X, self._sensitive_columns)
+            else:
+                raise ValueError(
+                    f"{needed_by}: pass sensitive_features to "
+                    "predict_proba/predict (in a Pipeline or search, route them with "
+                    "set_predict_proba_request(sensitive_features=True) and "
+                    "set_predict_request(sensitive_features=True))."
+                )
+        _check_same_length(X, sensitive_features=sensitive_features)
+        return sensitive_features
+
     def _calibrated_logits(self, X, sensitive_features):
         logits = self._logits(X)
         calibrator = self.post_calibrator_
         if calibrator is None:
             return logits
-        if calibrator.requires_sensitive_features and sensitive_features is None:
-            if self._sensitive_columns is not None and isinstance(X, pd.DataFrame):
-                sensitive_features, _ = split_sensitive_columns(X, self._sensitive_columns)
-            else:
-                raise ValueError(
-                    f"post_calibration={self.post_calibration!r} calibrates per group: pass "
-                    "sensitive_features to predict_proba/predict (in a Pipeline or search, "
-                    "route them with set_predict_proba_request(sensitive_features=True) and "
-                    "set_predict_request(sensitive_features=True))."
-                )
-        if sensitive_features is not None:
+        if calibrator.requires_sensitive_features:
+            sensitive_features = self._predict_sensitive(
+                X, sensitive_features,
+                f"post_calibration={self.post_calibration!r} calibrates per group")
+        elif sensitive_features is not None:
             _check_same_length(X, sensitive_features=sensitive_features)
         return calibrator.transform(logits, sensitive_features=sensitive_features)
 
@@ -849,13 +922,22 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         sensitive_features : array-like or DataFrame, default=None
-            Needed only by a per-group ``post_calibration``.
+            Needed only by a per-group ``post_calibration`` and by ``group_thresholds``
+            (unless no group thresholds were kept).
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
         logits = self._calibrated_logits(X, sensitive_features)
+        rule = getattr(self, "group_thresholds_", None)
+        if rule is not None:
+            if rule.requires_sensitive_features:
+                sensitive_features = self._predict_sensitive(
+                    X, sensitive_features,
+                    f"group_thresholds={self.group_thresholds!r} predicts per group")
+            proba = softmax(logits, axis=1)[:, 1]
+            return self.classes_[rule.predict(proba, sensitive_features)]
         if self.threshold_ is not None:
             proba = softmax(logits, axis=1)
             return self.classes_[(proba[:, 1] >= self.threshold_).astype(int)]

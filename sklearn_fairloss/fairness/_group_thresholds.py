@@ -1,0 +1,277 @@
+"""Group-specific decision thresholds chosen for demographic parity or equal opportunity.
+
+A post-processing rule on top of calibrated probabilities (numpy only, no torch): one
+threshold per protected group (per intersectional cell with several attributes), chosen on the
+training rows so that the groups' positive rates (demographic parity) or true-positive rates
+(equal opportunity) lie within ``tolerance`` of each other, at the highest expected accuracy.
+"""
+
+import numbers
+
+import numpy as np
+
+from .._validation import check_sample_weight
+from ..metrics._validation import _encode_groups
+
+__all__ = ["GroupThresholds"]
+
+CONSTRAINTS = ("demographic_parity", "equal_opportunity")
+
+#: Number of grid points for the lower end of the tolerance band, over ``[0, 1 - tolerance]``.
+_GRID_SIZE = 2001
+#: Groups of at most this many rows add each of their rates as a lower end (exact search).
+_EXACT_GROUP_ROWS = 500
+
+MSG_SF_REQUIRED = (
+    "GroupThresholds.{method} needs sensitive_features: the protected attribute(s) of each row "
+    "(1-D array-like, 2-D array or DataFrame), as given to fit. For a FairLossClassifier with "
+    "group_thresholds, pass predict(X, sensitive_features=...) or, inside a meta-estimator, "
+    "request it with set_predict_request(sensitive_features=True)."
+)
+
+
+class GroupThresholds:
+    r"""One decision threshold per protected group, for demographic parity or equal opportunity.
+
+    For binary problems with calibrated probabilities :math:`p_i = P(y=1 \mid x_i)`. Within
+    group :math:`g`, predicting positive for the rows of highest :math:`p` is the most
+    accurate way to reach a given rate, so the rule searches, over the positions of a band
+    ``[a, a + tolerance]``, one threshold per group that keeps every group's rate inside the
+    band and minimises the expected number of errors
+    :math:`\sum_{i:\hat y_i=1} w_i (1 - p_i) + \sum_{i:\hat y_i=0} w_i p_i` (a plug-in
+    estimate that needs no labels: the probabilities stand in for them). The rate is the
+    share of predicted positives (``"demographic_parity"``) or the expected true-positive rate
+    :math:`\sum_{\hat y_i=1} w_i p_i / \sum_i w_i p_i` (``"equal_opportunity"``). This is the
+    group-threshold form of the optimal fair classifier of Hardt et al. (2016) and Corbett-Davies
+    et al. (2017), deterministic and with a tolerance; fairlearn's ``ThresholdOptimizer``
+    randomises between two thresholds per group and needs exact parity instead.
+
+    When the group-blind rule ``p >= 0.5`` already keeps the rates within ``tolerance`` on the
+    fitting rows, no group thresholds are kept (``thresholds_`` is None) and :meth:`predict`
+    needs no ``sensitive_features``.
+
+    Parameters
+    ----------
+    constraint : {"demographic_parity", "equal_opportunity"}, default="demographic_parity"
+        The rate the groups must share.
+    tolerance : float, default=0.0
+        Largest allowed difference between the groups' rates on the fitting rows, in
+        ``[0, 1)``; always met there (predicting no positive at all meets any tolerance, so
+        with ``tolerance=0`` and groups of a few rows that may be the only choice: a group of
+        ``n`` rows can only take rates ``k / n``). Rates on new data also move by sampling
+        noise: for a group of ``n`` rows about ``sqrt(r (1 - r) / n)``.
+
+    Attributes
+    ----------
+    groups_ : list
+        The groups seen in :meth:`fit` (tuples for several attributes).
+    thresholds_ : ndarray of shape (n_groups,) or None
+        The positive-class probability threshold of each group (predict positive when
+        ``p >= threshold``), or None when the group-blind threshold 0.5 meets the constraint.
+    rates_ : ndarray of shape (n_groups,)
+        Each group's rate (positive rate or expected true-positive rate) on the fitting rows
+        under the chosen rule.
+    expected_accuracy_ : float
+        Plug-in expected accuracy of the chosen rule on the fitting rows.
+
+    References
+    ----------
+    .. [1] Hardt, M., Price, E. and Srebro, N. (2016). "Equality of Opportunity in Supervised
+       Learning." NeurIPS.
+    .. [2] Corbett-Davies, S., Pierson, E., Feller, A., Goel, S. and Huq, A. (2017).
+       "Algorithmic Decision Making and the Cost of Fairness." KDD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_fairloss.fairness import GroupThresholds
+    >>> rng = np.random.default_rng(0)
+    >>> group = np.repeat(["a", "b"], 500)
+    >>> proba = np.clip(rng.beta(2, 5, 1000) + 0.25 * (group == "a"), 0, 1)
+    >>> rule = GroupThresholds("demographic_parity", tolerance=0.02).fit(proba, group)
+    >>> pred = rule.predict(proba, group)
+    >>> bool(abs(pred[group == "a"].mean() - pred[group == "b"].mean()) <= 0.02)
+    True
+    """
+
+    def __init__(self, constraint="demographic_parity", tolerance=0.0):
+        self.constraint = constraint
+        self.tolerance = tolerance
+
+    def get_params(self, deep=True):
+        """Parameters, for ``group_thresholds__<param>`` in a grid search."""
+        return {"constraint": self.constraint, "tolerance": self.tolerance}
+
+    def set_params(self, **params):
+        """Set parameters (see :meth:`get_params`)."""
+        for key, value in params.items():
+            if key not in ("constraint", "tolerance"):
+                raise ValueError(f"Invalid parameter {key!r} for GroupThresholds.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        return f"GroupThresholds(constraint={self.constraint!r}, tolerance={self.tolerance!r})"
+
+    def _check_params(self):
+        if self.constraint not in CONSTRAINTS:
+            raise ValueError(f"constraint must be one of {list(CONSTRAINTS)}; got "
+                             f"{self.constraint!r}.")
+        tol = self.tolerance
+        if (not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not np.isfinite(tol)
+                or not 0 <= tol < 1):
+            raise ValueError(f"tolerance must be a number in [0, 1); got {tol!r}.")
+
+    @staticmethod
+    def _check_proba(proba):
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim == 2 and proba.shape[1] == 2:
+            proba = proba[:, 1]
+        if proba.ndim != 1:
+            raise ValueError("proba must be the positive-class probabilities, shape (n_samples,)"
+                             f" or (n_samples, 2); got shape {proba.shape}.")
+        if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
+            raise ValueError("proba must hold finite probabilities in [0, 1].")
+        return proba
+
+    def _rates(self, proba, weights, predicted):
+        """Rate of each row set (positive rate, or expected true-positive rate)."""
+        if self.constraint == "demographic_parity":
+            return (weights * predicted).sum() / weights.sum()
+        mass = (weights * proba).sum()
+        return (weights * proba * predicted).sum() / mass if mass > 0 else 0.0
+
+    def _curves(self, proba, weights):
+        """For the rows of one group sorted by decreasing ``proba``: the rate and the expected
+        errors when the first ``j`` rows are predicted positive, ``j = 0 .. n``."""
+        order = np.argsort(-proba, kind="stable")
+        p, w = proba[order], weights[order]
+        gain = w if self.constraint == "demographic_parity" else w * p
+        total = gain.sum()
+        rate = np.concatenate([[0.0], np.cumsum(gain)]) / (total if total > 0 else 1.0)
+        false_pos = np.concatenate([[0.0], np.cumsum(w * (1 - p))])
+        missed = np.concatenate([np.cumsum((w * p)[::-1])[::-1], [0.0]])
+        return p, rate, false_pos + missed
+
+    def fit(self, proba, sensitive_features, sample_weight=None):
+        """Choose the thresholds on calibrated probabilities.
+
+        Parameters
+        ----------
+        proba : array-like of shape (n_samples,) or (n_samples, 2)
+            Calibrated positive-class probabilities (or both columns of ``predict_proba``).
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k), or DataFrame
+            The protected attribute(s); with several, groups are their combinations.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GroupThresholds
+        """
+        self._check_params()
+        proba = self._check_proba(proba)
+        if sensitive_features is None:
+            raise ValueError(MSG_SF_REQUIRED.format(method="fit"))
+        groups = _encode_groups(sensitive_features, n_samples=len(proba))
+        weights = check_sample_weight(sample_weight, len(proba))
+        weights = np.ones(len(proba)) if weights is None else weights
+        self.groups_ = list(groups.labels)
+        self.sensitive_names_ = list(groups.names)
+        rows = [groups.codes == g for g in range(len(self.groups_))]
+        curves = [self._curves(proba[r], weights[r]) for r in rows]
+        blind = [self._rates(proba[r], weights[r], proba[r] >= 0.5) for r in rows]
+        total = weights.sum()
+        if max(blind) - min(blind) <= self.tolerance:
+            self.thresholds_ = None
+            self.rates_ = np.asarray(blind)
+            errors = sum(e[int(np.sum(p >= 0.5))] for p, _, e in curves)
+            self.expected_accuracy_ = 1 - errors / total
+            return self
+        best = None
+        tol = float(self.tolerance)
+        for low in self._band_starts(curves, tol):
+            chosen = [self._best_in_band(rate, errors, low, low + tol)
+                      for _, rate, errors in curves]
+            if any(j is None for j in chosen):
+                continue
+            errors = sum(c[2][j] for c, j in zip(curves, chosen))
+            if best is None or errors < best[0]:
+                best = (errors, chosen)
+        errors, chosen = best
+        self.thresholds_ = np.array([self._threshold(p, j) for (p, _, _), j in zip(curves,
+                                                                                     chosen)])
+        self.rates_ = np.array([rate[j] for (_, rate, _), j in zip(curves, chosen)])
+        self.expected_accuracy_ = 1 - errors / total
+        return self
+
+    @staticmethod
+    def _band_starts(curves, tolerance):
+        """Candidate lower ends of the band: a grid, plus every rate of the small groups (an
+        optimal band can start at the lowest chosen rate; for small groups, whose rates are
+        coarse, the grid alone could miss it)."""
+        starts = [np.linspace(0.0, 1.0 - tolerance, _GRID_SIZE)]
+        starts += [rate for _, rate, _ in curves if len(rate) <= _EXACT_GROUP_ROWS + 1]
+        starts = np.unique(np.concatenate(starts))
+        return starts[starts <= 1.0 - tolerance + 1e-12]
+
+    @staticmethod
+    def _best_in_band(rate, errors, low, high):
+        """Position ``j`` with ``rate[j]`` in ``[low, high]`` of fewest expected errors, or
+        None when no position of the group falls in the band."""
+        lo = np.searchsorted(rate, low - 1e-12, side="left")
+        hi = np.searchsorted(rate, high + 1e-12, side="right")
+        if hi > lo:
+            return lo + int(np.argmin(errors[lo:hi]))
+        return None
+
+    @staticmethod
+    def _threshold(sorted_proba, j):
+        """Threshold predicting the first ``j`` rows of ``sorted_proba`` (decreasing)."""
+        if j == 0:
+            return np.inf
+        if j == len(sorted_proba):
+            return -np.inf
+        return 0.5 * (sorted_proba[j - 1] + sorted_proba[j])
+
+    def _row_thresholds(self, sensitive_features, n_samples):
+        groups = _encode_groups(sensitive_features, n_samples=n_samples)
+        if len(groups.names) != len(self.sensitive_names_):
+            raise ValueError(
+                f"sensitive_features has {len(groups.names)} attribute(s) but "
+                f"{len(self.sensitive_names_)} were given to fit ({self.sensitive_names_}).")
+        index = {g: i for i, g in enumerate(self.groups_)}
+        known = np.array([index.get(g, -1) for g in groups.labels], dtype=np.int64)
+        if (known < 0).any():
+            unseen = [g for g, k in zip(groups.labels, known) if k < 0]
+            raise ValueError(
+                f"sensitive_features holds group(s) not seen in fit: {unseen}; GroupThresholds "
+                f"has thresholds for {self.groups_} only.")
+        return self.thresholds_[known[groups.codes]]
+
+    def predict(self, proba, sensitive_features=None):
+        """Binary decisions: 1 where ``proba`` reaches the row's group threshold.
+
+        Parameters
+        ----------
+        proba : array-like of shape (n_samples,) or (n_samples, 2)
+        sensitive_features : array-like or DataFrame, default=None
+            Needed unless ``thresholds_`` is None.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), int
+            1 for the positive class, 0 for the negative one.
+        """
+        if not hasattr(self, "groups_"):
+            raise ValueError("This GroupThresholds is not fitted yet; call fit first.")
+        proba = self._check_proba(proba)
+        if self.thresholds_ is None:
+            return (proba >= 0.5).astype(int)
+        if sensitive_features is None:
+            raise ValueError(MSG_SF_REQUIRED.format(method="predict"))
+        return (proba >= self._row_thresholds(sensitive_features, len(proba))).astype(int)
+
+    @property
+    def requires_sensitive_features(self):
+        """Whether :meth:`predict` needs ``sensitive_features`` (group thresholds were kept)."""
+        return getattr(self, "thresholds_", None) is not None
