@@ -56,15 +56,20 @@ class GroupThresholds:
         The rate the groups must share.
     tolerance : float, default=0.0
         Largest allowed difference between the groups' rates on the fitting rows, in
-        ``[0, 1)``; always met there (predicting no positive at all meets any tolerance, so
-        with ``tolerance=0`` and groups of a few rows that may be the only choice: a group of
-        ``n`` rows can only take rates ``k / n``). Rates on new data also move by sampling
-        noise: for a group of ``n`` rows about ``sqrt(r (1 - r) / n)``.
+        ``[0, 1)``. A group of ``n`` rows can only take rates ``k / n``, so exact equality is
+        rarely possible: a tolerance below the largest step from one row to the next in any
+        group (``1 / n`` of the smallest group for demographic parity without weights) is
+        raised to that step (``tolerance_``), and ``0`` means "as equal as the group sizes
+        allow". Rows with tied probabilities share a decision, so a band can also be out of
+        reach of a group; such bands are skipped. Rates on new data
+        also move by sampling noise: for a group of ``n`` rows about ``sqrt(r (1 - r) / n)``.
 
     Attributes
     ----------
     groups_ : list
         The groups seen in :meth:`fit` (tuples for several attributes).
+    tolerance_ : float
+        The tolerance applied: ``tolerance``, or the largest one-row rate step if larger.
     thresholds_ : ndarray of shape (n_groups,) or None
         The positive-class probability threshold of each group (predict positive when
         ``p >= threshold``), or None when the group-blind threshold 0.5 meets the constraint.
@@ -143,7 +148,10 @@ class GroupThresholds:
 
     def _curves(self, proba, weights):
         """For the rows of one group sorted by decreasing ``proba``: the rate and the expected
-        errors when the first ``j`` rows are predicted positive, ``j = 0 .. n``."""
+        errors when the first ``j`` rows are predicted positive, at the positions ``j`` a
+        threshold can realise (0, ``n`` and between distinct probabilities: tied rows share
+        a decision). Returns the sorted probabilities, the positions, the rates and the
+        errors."""
         order = np.argsort(-proba, kind="stable")
         p, w = proba[order], weights[order]
         gain = w if self.constraint == "demographic_parity" else w * p
@@ -151,7 +159,9 @@ class GroupThresholds:
         rate = np.concatenate([[0.0], np.cumsum(gain)]) / (total if total > 0 else 1.0)
         false_pos = np.concatenate([[0.0], np.cumsum(w * (1 - p))])
         missed = np.concatenate([np.cumsum((w * p)[::-1])[::-1], [0.0]])
-        return p, rate, false_pos + missed
+        cut = np.concatenate([[True], p[1:] != p[:-1], [True]])
+        positions = np.flatnonzero(cut)
+        return p, positions, rate[positions], (false_pos + missed)[positions]
 
     def fit(self, proba, sensitive_features, sample_weight=None):
         """Choose the thresholds on calibrated probabilities.
@@ -181,28 +191,36 @@ class GroupThresholds:
         curves = [self._curves(proba[r], weights[r]) for r in rows]
         blind = [self._rates(proba[r], weights[r], proba[r] >= 0.5) for r in rows]
         total = weights.sum()
-        if max(blind) - min(blind) <= self.tolerance:
+        tol = max(float(self.tolerance), max(self._largest_step(proba[r], weights[r])
+                                             for r in rows))
+        self.tolerance_ = tol
+        if max(blind) - min(blind) <= tol:
             self.thresholds_ = None
             self.rates_ = np.asarray(blind)
-            errors = sum(e[int(np.sum(p >= 0.5))] for p, _, e in curves)
+            errors = sum(e[np.searchsorted(pos, np.sum(p >= 0.5))] for p, pos, _, e in curves)
             self.expected_accuracy_ = 1 - errors / total
             return self
         best = None
-        tol = float(self.tolerance)
         for low in self._band_starts(curves, tol):
             chosen = [self._best_in_band(rate, errors, low, low + tol)
-                      for _, rate, errors in curves]
-            if any(j is None for j in chosen):
+                      for _, _, rate, errors in curves]
+            if any(k is None for k in chosen):
                 continue
-            errors = sum(c[2][j] for c, j in zip(curves, chosen))
+            errors = sum(c[3][k] for c, k in zip(curves, chosen))
             if best is None or errors < best[0]:
                 best = (errors, chosen)
         errors, chosen = best
-        self.thresholds_ = np.array([self._threshold(p, j) for (p, _, _), j in zip(curves,
-                                                                                     chosen)])
-        self.rates_ = np.array([rate[j] for (_, rate, _), j in zip(curves, chosen)])
+        self.thresholds_ = np.array([self._threshold(p, pos[k])
+                                     for (p, pos, _, _), k in zip(curves, chosen)])
+        self.rates_ = np.array([rate[k] for (_, _, rate, _), k in zip(curves, chosen)])
         self.expected_accuracy_ = 1 - errors / total
         return self
+
+    def _largest_step(self, proba, weights):
+        """Largest change of the group's rate from one row to the next (ties aside)."""
+        gain = weights if self.constraint == "demographic_parity" else weights * proba
+        total = gain.sum()
+        return gain.max() / total if total > 0 else 0.0
 
     @staticmethod
     def _band_starts(curves, tolerance):
@@ -210,7 +228,7 @@ class GroupThresholds:
         optimal band can start at the lowest chosen rate; for small groups, whose rates are
         coarse, the grid alone could miss it)."""
         starts = [np.linspace(0.0, 1.0 - tolerance, _GRID_SIZE)]
-        starts += [rate for _, rate, _ in curves if len(rate) <= _EXACT_GROUP_ROWS + 1]
+        starts += [rate for _, _, rate, _ in curves if len(rate) <= _EXACT_GROUP_ROWS + 1]
         starts = np.unique(np.concatenate(starts))
         return starts[starts <= 1.0 - tolerance + 1e-12]
 
