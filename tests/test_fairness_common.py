@@ -53,7 +53,7 @@ def _evaluate(obj):
 def test_public_api():
     assert sorted(fairness.__all__) == sorted(
         [cls.__name__ for cls in CLASSES]
-        + ["PenaltyBase", "GroupScalingBase", "FAIRNESS", "get_fairness"]
+        + ["PenaltyBase", "GroupScalingBase", "GroupThresholds", "FAIRNESS", "get_fairness"]
     )
     for cls in CLASSES:
         assert cls.__doc__ and "Examples" in cls.__doc__

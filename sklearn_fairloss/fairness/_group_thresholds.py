@@ -9,6 +9,7 @@ training rows so that the groups' positive rates (demographic parity) or true-po
 import numbers
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from .._validation import check_sample_weight
 from ..metrics._validation import _encode_groups
@@ -30,7 +31,7 @@ MSG_SF_REQUIRED = (
 )
 
 
-class GroupThresholds:
+class GroupThresholds(BaseEstimator):
     r"""One decision threshold per protected group, for demographic parity or equal opportunity.
 
     For binary problems with calibrated probabilities :math:`p_i = P(y=1 \mid x_i)`. Within
@@ -102,21 +103,6 @@ class GroupThresholds:
     def __init__(self, constraint="demographic_parity", tolerance=0.0):
         self.constraint = constraint
         self.tolerance = tolerance
-
-    def get_params(self, deep=True):
-        """Parameters, for ``group_thresholds__<param>`` in a grid search."""
-        return {"constraint": self.constraint, "tolerance": self.tolerance}
-
-    def set_params(self, **params):
-        """Set parameters (see :meth:`get_params`)."""
-        for key, value in params.items():
-            if key not in ("constraint", "tolerance"):
-                raise ValueError(f"Invalid parameter {key!r} for GroupThresholds.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        return f"GroupThresholds(constraint={self.constraint!r}, tolerance={self.tolerance!r})"
 
     def _check_params(self):
         if self.constraint not in CONSTRAINTS:
