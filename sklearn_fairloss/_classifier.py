@@ -478,12 +478,7 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         rule = self.group_thresholds
         if rule is None:
             return None
-        if isinstance(rule, str):
-            if rule not in GROUP_THRESHOLD_CONSTRAINTS:
-                raise ValueError(
-                    f"group_thresholds must be None, one of {list(GROUP_THRESHOLD_CONSTRAINTS)} "
-                    f"or a GroupThresholds; got {rule!r}."
-                )
+        if isinstance(rule, str) and rule in GROUP_THRESHOLD_CONSTRAINTS:
             rule = GroupThresholds(constraint=rule)
         elif isinstance(rule, GroupThresholds):
             rule = clone(rule)

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sample_weight
 from ..metrics._validation import _encode_groups
@@ -69,6 +70,8 @@ class GroupThresholds(BaseEstimator):
     ----------
     groups_ : list
         The groups seen in :meth:`fit` (tuples for several attributes).
+    sensitive_names_ : list of str
+        Names of the attributes seen in :meth:`fit` (``sensitive_feature_<j>`` when unnamed).
     tolerance_ : float
         The tolerance applied: ``tolerance``, or the largest one-row rate step if larger.
     thresholds_ : ndarray of shape (n_groups,) or None
@@ -266,8 +269,7 @@ class GroupThresholds(BaseEstimator):
         ndarray of shape (n_samples,), int
             1 for the positive class, 0 for the negative one.
         """
-        if not hasattr(self, "groups_"):
-            raise ValueError("This GroupThresholds is not fitted yet; call fit first.")
+        check_is_fitted(self, "groups_")
         proba = self._check_proba(proba)
         if self.thresholds_ is None:
             return (proba >= 0.5).astype(int)
