@@ -5,15 +5,16 @@ Run: ``.venv/bin/python benchmarks/bench_calibration.py`` (about 30 s on 2 cores
 select data sets). Every number comes from this one run.
 
 Data: Adult (groups: sex), COMPAS (race), German credit (sex); 70/30 split stratified by the
-label, seed 0, ``_demo.make_preprocessor`` fitted on the training rows (the protected
+label, seed 0, ``_harness.make_preprocessor`` fitted on the training rows (the protected
 attributes stay model inputs, as in the demo).
 
-Models: ``FairLossClassifier(**BASE)`` with each calibration option of the package (data
-losses, training-time penalties, post-hoc calibrators fitted on the held-out 10 % split that
-also serves early stopping); plain LogisticRegression; scikit-learn's
-``CalibratedClassifierCV(method=m, cv=3)`` for m in sigmoid, isotonic, temperature, around
-LogisticRegression and around ``FairLossClassifier(**BASE)``. German uses ``batch_size=64``
-(630 training rows: with 512 the network takes two steps per epoch).
+Models: ``FairLossClassifier`` with the demo's settings (``_harness.FAIR_LOSS_PARAMS``) and
+each calibration option of the package (data losses, training-time penalties, post-hoc
+calibrators fitted on the held-out 10 % split that also serves early stopping); plain
+LogisticRegression; scikit-learn's ``CalibratedClassifierCV(method=m, cv=3)`` for m in sigmoid,
+isotonic, temperature, around LogisticRegression and around that network. German uses
+``batch_size=64`` (630 training rows: with 512 the network takes two steps per epoch;
+``_harness.DATASET_PARAMS``).
 
 Columns (test split): ECE with 15 equal-width bins (``ECE``) and 15 equal-mass bins
 (``ECE-q``), top label; Brier score; log loss; Balance score (accuracy minus mean confidence;
@@ -39,32 +40,21 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
+import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, brier_score_loss, log_loss  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from sklearn_fairloss import FairLossClassifier  # noqa: E402
-from sklearn_fairloss._demo import FAIR_LOSS_PARAMS, make_preprocessor  # noqa: E402
 from sklearn_fairloss.calibration import CaPELoss  # noqa: E402
-from sklearn_fairloss.datasets import load_adult, load_compas, load_german  # noqa: E402
 from sklearn_fairloss.losses import CrossEntropyLoss  # noqa: E402
 from sklearn_fairloss.metrics import (  # noqa: E402
-    balance_score,
     calibration_error_difference,
     expected_calibration_error,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-PLOT_PATH = ROOT / "docs" / "img" / "reliability_adult_sex.png"
-
-#: FairLossClassifier settings shared by every fit (those of the demo).
-BASE = dict(FAIR_LOSS_PARAMS)
-N_BINS = 15
+PLOT_PATH = bench.IMG_DIR / "reliability_adult_sex.png"
 MIN_GROUP_ROWS = 50
 
 
@@ -74,14 +64,13 @@ def _compas_train_groups(race):
 
 
 DATASETS = {
-    "adult": dict(title="Adult (groups: sex)", loader=load_adult,
-                  groups=lambda S: S["sex"].to_numpy(dtype=object)),
-    "compas": dict(title="COMPAS (groups: race)", loader=load_compas,
+    "adult": dict(title="Adult (groups: sex)", groups=lambda S: S["sex"].to_numpy(dtype=object)),
+    "compas": dict(title="COMPAS (groups: race)",
                    groups=lambda S: S["race"].to_numpy(dtype=object),
                    train_groups=lambda S: _compas_train_groups(S["race"]),
                    pair=("African-American", "Caucasian")),
-    "german": dict(title="German credit (groups: sex)", loader=load_german,
-                   groups=lambda S: S["sex"].to_numpy(dtype=object), base=dict(batch_size=64)),
+    "german": dict(title="German credit (groups: sex)",
+                   groups=lambda S: S["sex"].to_numpy(dtype=object)),
 }
 
 #: (label, FairLossClassifier parameters, whether the groups are needed at fit and predict)
@@ -117,52 +106,42 @@ TARGET_OPTION = "post group_temperature"
 # data and evaluation
 
 
-def load_split(name):
+def split(name):
+    """The seed-0 split of :func:`_harness.load_split` with the groups of :data:`DATASETS`:
+    ``A_tr``/``A_te`` given to the estimators, ``G_te`` those of the evaluation."""
     spec = DATASETS[name]
-    bunch = spec["loader"]()
-    X, y, S = bunch.data, bunch.target.to_numpy(), bunch.sensitive
-    X_tr, X_te, y_tr, y_te, S_tr, S_te = train_test_split(
-        X, y, S, test_size=0.3, stratify=y, random_state=0)
-    pre = make_preprocessor().fit(X_tr)
-    S_tr, S_te = S_tr.reset_index(drop=True), S_te.reset_index(drop=True)
+    data = bench.load_split(name)
     train_groups = spec.get("train_groups", spec["groups"])
-    return dict(X_tr=pre.transform(X_tr).astype(np.float32),
-                X_te=pre.transform(X_te).astype(np.float32), y_tr=y_tr, y_te=y_te,
-                A_tr=train_groups(S_tr), A_te=train_groups(S_te), G_te=spec["groups"](S_te))
+    return dict(data, A_tr=train_groups(data["S_tr"]), A_te=train_groups(data["S_te"]),
+                G_te=spec["groups"](data["S_te"]))
 
 
 def _gap(y, proba, groups, keep, strategy="uniform"):
     mask = np.isin(groups, keep)
     return calibration_error_difference(y[mask], proba[mask], sensitive_features=groups[mask],
-                                        n_bins=N_BINS, strategy=strategy)
+                                        n_bins=bench.N_BINS, strategy=strategy)
 
 
-def evaluate(name, data, pred, proba, seconds):
+def evaluate_row(name, data, pred, proba, seconds):
     y, groups = data["y_te"], data["G_te"]
     labels, counts = np.unique(groups, return_counts=True)
     keep = labels[counts >= MIN_GROUP_ROWS]
-    row = {
-        "ECE": expected_calibration_error(y, proba, n_bins=N_BINS),
-        "ECE-q": expected_calibration_error(y, proba, n_bins=N_BINS, strategy="quantile"),
-        "Brier": brier_score_loss(y, proba[:, 1]),
-        "log loss": log_loss(y, proba),
-        "Balance": balance_score(y, proba),
-        "accuracy": accuracy_score(y, pred),
-        "gap": _gap(y, proba, groups, keep),
-        "gap-q": _gap(y, proba, groups, keep, "quantile"),
-    }
+    row = bench.evaluate(y, pred, proba,
+                         ["ECE", "ECE-q", "Brier", "log loss", "Balance", "accuracy"])
+    row["gap"] = _gap(y, proba, groups, keep)
+    row["gap-q"] = _gap(y, proba, groups, keep, "quantile")
     if "pair" in DATASETS[name]:
         row["AA-C"] = _gap(y, proba, groups, list(DATASETS[name]["pair"]))
     row["fit s"] = seconds
     row["groups"] = {g: expected_calibration_error(y[groups == g], proba[groups == g],
-                                                   n_bins=N_BINS) for g in keep}
+                                                   n_bins=bench.N_BINS) for g in keep}
     return row
 
 
 def noise_floor(name, data, proba, n_draws=200, seed=0):
     """ECE of labels drawn from ``proba`` itself (a perfectly calibrated model), per group.
 
-    Returns the mean per-group ECE and, per draw, the gaps of :func:`evaluate` (``"gap"``, and
+    Returns the mean per-group ECE and, per draw, the gaps of :func:`evaluate_row` (``"gap"``, and
     ``"AA-C"`` for COMPAS): the level below which a measured ECE or gap cannot be told from
     sampling noise on this test split, and how often a perfectly calibrated model with these
     scores would meet a bound on the gap.
@@ -175,17 +154,11 @@ def noise_floor(name, data, proba, n_draws=200, seed=0):
     for _ in range(n_draws):
         y = (rng.random(len(proba)) < proba[:, 1]).astype(int)
         eces.append([expected_calibration_error(y[groups == g], proba[groups == g],
-                                                n_bins=N_BINS) for g in keep])
+                                                n_bins=bench.N_BINS) for g in keep])
         gaps["gap"].append(_gap(y, proba, groups, keep))
         if "pair" in DATASETS[name]:
             gaps["AA-C"].append(_gap(y, proba, groups, list(DATASETS[name]["pair"])))
     return dict(zip(keep, np.mean(eces, axis=0))), {k: np.array(v) for k, v in gaps.items()}
-
-
-def _timed(fit):
-    start = time.perf_counter()
-    fitted = fit()
-    return fitted, time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,21 +166,13 @@ def _timed(fit):
 
 
 def fit_ours(name, data, params, grouped):
-    clf = FairLossClassifier(**{**BASE, **DATASETS[name].get("base", {}), **params})
     fit_kw = {"sensitive_features": data["A_tr"]} if grouped else {}
     pred_kw = {"sensitive_features": data["A_te"]} if grouped else {}
-    clf, seconds = _timed(lambda: clf.fit(data["X_tr"], data["y_tr"], **fit_kw))
-    return clf.predict(data["X_te"], **pred_kw), clf.predict_proba(data["X_te"], **pred_kw), \
-        seconds
-
-
-def fit_sklearn(data, estimator):
-    est, seconds = _timed(lambda: estimator.fit(data["X_tr"], data["y_tr"]))
-    return est.predict(data["X_te"]), est.predict_proba(data["X_te"]), seconds
+    return bench.fit_predict(bench.fair_loss(name, **params), data, fit_params=fit_kw,
+                             predict_params=pred_kw)
 
 
 def peers(name, methods):
-    net = {**BASE, **DATASETS[name].get("base", {})}
     yield "LogisticRegression", lambda: LogisticRegression(max_iter=1000)
     for m in methods:
         yield (f"CalCV({m}) LogReg",
@@ -215,7 +180,7 @@ def peers(name, methods):
                                                   cv=3))
     for m in methods:
         yield (f"CalCV({m}) network",
-               lambda m=m: CalibratedClassifierCV(FairLossClassifier(**net), method=m, cv=3))
+               lambda m=m: CalibratedClassifierCV(bench.fair_loss(name), method=m, cv=3))
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,39 +192,34 @@ def _columns(name):
     return cols + (["AA-C"] if "pair" in DATASETS[name] else []) + ["fit s"]
 
 
-def _header(name):
-    return f"{'model':<38} " + " ".join(f"{c:>8}" for c in _columns(name))
-
-
-def _format_row(name, row):
-    values = " ".join(f"{row[c]:>8.1f}" if c == "fit s" else f"{row[c]:>8.4f}"
-                      for c in _columns(name))
-    return f"{row['model']:<38} {values}"
+def _table(name):
+    return bench.Table(bench.text_column("model", 38), *_columns(name))
 
 
 def run_dataset(name, quick=False, print_fn=print):
-    data = load_split(name)
+    data = split(name)
+    table = _table(name)
     rows, probas = [], {}
 
     def add(label, result):
         pred, proba, seconds = result
         row = {"dataset": name, "model": label,
-               **evaluate(name, data, np.asarray(pred).astype(int), np.asarray(proba, float),
-                          seconds)}
+               **evaluate_row(name, data, np.asarray(pred).astype(int), np.asarray(proba, float),
+                              seconds)}
         rows.append(row)
         probas[label] = np.asarray(proba, float)
-        print_fn(_format_row(name, row), flush=True)
+        print_fn(table.row(row), flush=True)
 
     groups = {g: int(n) for g, n in zip(*np.unique(data["G_te"], return_counts=True))}
     print_fn(f"\n== {DATASETS[name]['title']}: {len(data['y_tr'])} training rows, "
              f"{len(data['y_te'])} test rows, test rows per group {groups} ==")
-    print_fn(_header(name))
+    print_fn(table.header())
     for label, params, grouped in OPTIONS:
         if quick and label not in QUICK_OPTIONS:
             continue
         add(f"FairLoss {label}", fit_ours(name, data, params, grouped))
     for label, factory in peers(name, QUICK_PEERS if quick else PEER_METHODS):
-        add(label, fit_sklearn(data, factory()))
+        add(label, bench.fit_predict(factory(), data))
     per_group, floor = noise_floor(name, data, probas["FairLoss cross-entropy"])
     print_fn("noise floor (labels drawn from the cross-entropy model's own probabilities, "
              "mean of 200 draws): per-group ECE "
@@ -274,49 +234,39 @@ def run_dataset(name, quick=False, print_fn=print):
 # targets (issue 6)
 
 
-def _row(rows, dataset, model):
-    found = [r for r in rows if r["dataset"] == dataset and r["model"] == model]
-    return found[0] if found else None
-
-
 def check_targets(rows, print_fn=print):
-    results = []
-
-    def verdict(name, ok, detail):
-        results.append((name, ok, detail))
-        print_fn(f"[{'PASS' if ok else 'FAIL'}] {name}: {detail}")
-
+    targets = bench.Targets(print_fn)
     print_fn(f"\n== Targets (named configuration: FairLoss {TARGET_OPTION}) ==")
-    base = _row(rows, "adult", "FairLoss cross-entropy")
-    ours = _row(rows, "adult", f"FairLoss {TARGET_OPTION}")
+    base = bench.find_row(rows, dataset="adult", model="FairLoss cross-entropy")
+    ours = bench.find_row(rows, dataset="adult", model=f"FairLoss {TARGET_OPTION}")
     if base is not None and ours is not None:
         drop = 100 * (base["accuracy"] - ours["accuracy"])
-        verdict(f"Adult, {TARGET_OPTION}",
-                ours["ECE"] <= 0.01 and drop <= 0.3 and ours["gap"] <= 0.01,
-                f"ECE {ours['ECE']:.4f} (<= 0.01), accuracy {ours['accuracy']:.4f} vs "
-                f"cross-entropy {base['accuracy']:.4f} (drop {drop:.2f} points, <= 0.3), "
-                f"ECE gap between sexes {ours['gap']:.4f} (<= 0.01)")
+        ece, gap = bench.Bound(ours["ECE"], "<=", 0.01), bench.Bound(ours["gap"], "<=", 0.01)
+        targets.check(f"Adult, {TARGET_OPTION}", ece.ok and drop <= 0.3 and gap.ok,
+                      f"ECE {ece}, accuracy {ours['accuracy']:.4f} vs cross-entropy "
+                      f"{base['accuracy']:.4f} (drop {drop:.2f} points, <= 0.3), "
+                      f"ECE gap between sexes {gap}")
         meeting = [r["model"] for r in rows if r["dataset"] == "adult"
                    and r["ECE"] <= 0.01 and r["gap"] <= 0.01
                    and 100 * (base["accuracy"] - r["accuracy"]) <= 0.3]
         print_fn(f"       (Adult rows meeting all three: {', '.join(meeting) or 'none'})")
-    ours = _row(rows, "compas", f"FairLoss {TARGET_OPTION}")
+    ours = bench.find_row(rows, dataset="compas", model=f"FairLoss {TARGET_OPTION}")
     for peer in ("CalCV(isotonic) network", "CalCV(isotonic) LogReg"):
-        ref = _row(rows, "compas", peer)
+        ref = bench.find_row(rows, dataset="compas", model=peer)
         if ours is None or ref is None:
             continue
         for col, what in (("gap", f"races with >= {MIN_GROUP_ROWS} test rows"),
                           ("AA-C", "African-American vs Caucasian")):
-            verdict(f"COMPAS, {TARGET_OPTION} vs {peer}, {what}",
-                    ours[col] <= 0.5 * ref[col],
-                    f"ECE gap {ours[col]:.4f} vs {ref[col]:.4f} "
-                    f"(ratio {ours[col] / ref[col]:.2f}, <= 0.5)")
+            targets.check(f"COMPAS, {TARGET_OPTION} vs {peer}, {what}",
+                          ours[col] <= 0.5 * ref[col],
+                          f"ECE gap {ours[col]:.4f} vs {ref[col]:.4f} "
+                          f"(ratio {ours[col] / ref[col]:.2f}, <= 0.5)")
             floor = ours["floor"][col]
             print_fn(f"       a perfectly calibrated model (labels drawn from the cross-entropy "
                      f"network's probabilities) shows a gap of {floor.mean():.4f} on average "
                      f"and meets <= {0.5 * ref[col]:.4f} in {np.mean(floor <= 0.5 * ref[col]):.0%}"
                      f" of {len(floor)} draws")
-    return results
+    return targets.results
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,23 +274,15 @@ def check_targets(rows, print_fn=print):
 
 
 def plot(data, probas, best_label, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from sklearn_fairloss.plotting import ReliabilityDisplay
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig, axes = bench.pyplot().subplots(1, 2, figsize=(11, 4.6))
     for ax, label in zip(axes, ["FairLoss cross-entropy", best_label]):
         ReliabilityDisplay.from_predictions(data["y_te"], probas[label],
-                                            sensitive_features=data["G_te"], n_bins=N_BINS,
+                                            sensitive_features=data["G_te"], n_bins=bench.N_BINS,
                                             ax=ax, name="network")
         ax.set_title(f"Adult test split: {label.removeprefix('FairLoss ')}")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    bench.save_figure(fig, path)
 
 
 def main():
@@ -365,7 +307,7 @@ def main():
             best = min(candidates, key=lambda r: r["gap"])["model"]
             plot(data, probas, best, PLOT_PATH)
             print(f"(reliability plot: cross-entropy and {best}, the per-group option with "
-                  f"the smallest ECE gap on Adult; wrote {PLOT_PATH.relative_to(ROOT)})")
+                  f"the smallest ECE gap on Adult; wrote {PLOT_PATH.relative_to(bench.ROOT)})")
     print("\n== Per-group ECE (15 equal-width bins) ==")
     for r in rows:
         per_group = ", ".join(f"{g} {v:.4f}" for g, v in r["groups"].items())

@@ -4,8 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_fairness_tradeoff.py`` (about 2.5 minut
 ``--quick`` for a smoke run on COMPAS with 2 strengths per penalty; ``--datasets adult_sex
 compas_race`` to select views). Every number comes from this one run.
 
-Views (70/30 split stratified by the label, seed 0, ``_demo.make_preprocessor`` fitted on the
-training rows; the protected attributes stay model inputs, as in the demo):
+Views (70/30 split stratified by the label, seed 0, ``_harness.make_preprocessor`` fitted on
+the training rows; the protected attributes stay model inputs, as in the demo):
 
 - ``adult_sex``: Adult, sex.
 - ``adult_sexrace``: Adult, sex x race (10 cells); DP/EO are the largest gaps between cells.
@@ -47,16 +47,12 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from sklearn_fairloss import FairLossClassifier  # noqa: E402
-from sklearn_fairloss._demo import FAIR_LOSS_PARAMS, make_preprocessor  # noqa: E402
-from sklearn_fairloss.datasets import load_adult, load_compas, load_german  # noqa: E402
 from sklearn_fairloss.fairness import (  # noqa: E402
     DemographicParity,
     DistanceCovariance,
@@ -67,18 +63,9 @@ from sklearn_fairloss.fairness import (  # noqa: E402
 from sklearn_fairloss.metrics import (  # noqa: E402
     demographic_parity_difference,
     distance_correlation,
-    equalized_odds_difference,
-    expected_calibration_error,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-PLOT_PATH = ROOT / "docs" / "img" / "fairness_tradeoff.png"
-
-#: FairLossClassifier settings shared by every fit (those of the demo, plus batch stratification
-#: by group x class whenever a group penalty is used).
-BASE = dict(FAIR_LOSS_PARAMS)
-
-LOADERS = {"adult": load_adult, "compas": load_compas, "german": load_german}
+PLOT_PATH = bench.IMG_DIR / "fairness_tradeoff.png"
 
 
 def _age_bands(age):
@@ -102,6 +89,8 @@ def _compas_groups(race):
 # Each view: data set, what the estimators are given as sensitive features (train_sensitive),
 # the groups of the headline DP/EO (eval_groups, eval_mask), extra metric columns, our sweeps
 # (label, factory, strengths, extra estimator params), the peers and the headline target.
+# FairLossClassifier has the demo's settings (``_harness.fair_loss`` of the view's data
+# set), plus batch stratification by group x class whenever a group penalty is used.
 VIEWS = {
     "adult_sex": dict(
         title="Adult (sex)", dataset="adult",
@@ -165,7 +154,6 @@ VIEWS = {
         title="German (sex)", dataset="german",
         train_sensitive=lambda S: S["sex"].to_numpy(dtype=object),
         eval_groups=lambda S: S["sex"].to_numpy(dtype=object),
-        base=dict(batch_size=64),
         sweeps=[
             ("DemographicParity", DemographicParity, [1, 3, 10], dict(stratify_batches=True)),
             ("EqualizedOdds", EqualizedOdds, [1, 3, 10], dict(stratify_batches=True)),
@@ -185,43 +173,20 @@ INTERSECTIONAL_TOLERANCE = 0.05
 # data and evaluation
 
 
-def load_split(dataset, seed=0):
-    bunch = LOADERS[dataset]()
-    X, y, S = bunch.data, bunch.target.to_numpy(), bunch.sensitive
-    X_tr, X_te, y_tr, y_te, S_tr, S_te = train_test_split(
-        X, y, S, test_size=0.3, stratify=y, random_state=seed)
-    pre = make_preprocessor().fit(X_tr)
-    return dict(X_tr=pre.transform(X_tr).astype(np.float32),
-                X_te=pre.transform(X_te).astype(np.float32),
-                y_tr=y_tr, y_te=y_te,
-                S_tr=S_tr.reset_index(drop=True), S_te=S_te.reset_index(drop=True))
-
-
-def evaluate(view, data, pred, proba, seconds):
+def evaluate_row(view, data, pred, proba, seconds):
     y, S = data["y_te"], data["S_te"]
     pred = np.asarray(pred).astype(int).ravel()
     # fairlearn's mixtures can leave probabilities a rounding error outside [0, 1]
     proba = np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
     groups = view["eval_groups"](S)
     mask = view.get("eval_mask", lambda S: np.ones(len(S), bool))(S)
-    g = groups[mask] if not isinstance(groups, pd.DataFrame) else groups[mask]
-    row = {
-        "accuracy": accuracy_score(y, pred),
-        "DP diff": demographic_parity_difference(y[mask], pred[mask], sensitive_features=g),
-        "EO diff": equalized_odds_difference(y[mask], pred[mask], sensitive_features=g),
-        "ROC AUC": roc_auc_score(y, proba[:, 1]),
-        "ECE": expected_calibration_error(y, proba, n_bins=15),
-    }
+    row = bench.evaluate(y, pred, proba, ["accuracy", "ROC AUC", "ECE"])
+    row.update(bench.evaluate(y[mask], pred[mask], None, ["DP diff", "EO diff"],
+                              sensitive_features=groups[mask]))
     for name, fn in view.get("extra", {}).items():
         row[name] = fn(y, pred, proba, S)
     row["fit s"] = seconds
     return row
-
-
-def _timed(fit):
-    start = time.perf_counter()
-    fitted = fit()
-    return fitted, time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,28 +194,25 @@ def _timed(fit):
 
 
 def fit_ours(view, data, fairness=None, strength=1.0, **params):
-    clf = FairLossClassifier(**{**BASE, **view.get("base", {}), **params},
-                             fairness=fairness, fairness_strength=strength)
+    clf = bench.fair_loss(view["dataset"], **params, fairness=fairness, fairness_strength=strength)
     fit_kw = {} if fairness is None else {"sensitive_features": view["train_sensitive"](
         data["S_tr"])}
-    clf, seconds = _timed(lambda: clf.fit(data["X_tr"], data["y_tr"], **fit_kw))
+    clf, seconds = bench.timed(lambda: clf.fit(data["X_tr"], data["y_tr"], **fit_kw))
     proba = clf.predict_proba(data["X_te"])
     return proba.argmax(axis=1), proba, seconds, clf
 
 
 def fit_thresholds(view, data, tolerance):
-    clf = FairLossClassifier(**{**BASE, **view.get("base", {})}, group_thresholds=GroupThresholds(
+    clf = bench.fair_loss(view["dataset"], group_thresholds=GroupThresholds(
         "demographic_parity", tolerance=tolerance))
-    clf, seconds = _timed(lambda: clf.fit(data["X_tr"], data["y_tr"],
-                                          sensitive_features=view["train_sensitive"](data["S_tr"])))
+    A_tr = view["train_sensitive"](data["S_tr"])
+    clf, seconds = bench.timed(lambda: clf.fit(data["X_tr"], data["y_tr"], sensitive_features=A_tr))
     return (clf.predict(data["X_te"], sensitive_features=view["train_sensitive"](data["S_te"])),
             clf.predict_proba(data["X_te"]), seconds)
 
 
 def fit_lr(view, data):
-    lr, seconds = _timed(lambda: LogisticRegression(max_iter=1000).fit(data["X_tr"], data["y_tr"]))
-    proba = lr.predict_proba(data["X_te"])
-    return lr.predict(data["X_te"]), proba, seconds
+    return bench.fit_predict(LogisticRegression(max_iter=1000), data)
 
 
 def fit_eg(view, data, constraint, bound):
@@ -262,8 +224,8 @@ def fit_eg(view, data, constraint, bound):
               "EqualizedOdds": EGEqualizedOdds}[constraint](difference_bound=bound)
     eg = ExponentiatedGradient(LogisticRegression(max_iter=1000), moment)
     X_tr, X_te = data["X_tr"].astype(np.float64), data["X_te"].astype(np.float64)
-    eg, seconds = _timed(lambda: eg.fit(X_tr, data["y_tr"],
-                                        sensitive_features=view["train_sensitive"](data["S_tr"])))
+    A_tr = view["train_sensitive"](data["S_tr"])
+    eg, seconds = bench.timed(lambda: eg.fit(X_tr, data["y_tr"], sensitive_features=A_tr))
     return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds
 
 
@@ -275,7 +237,7 @@ def fit_to(view, data, constraint):
     to = ThresholdOptimizer(estimator=LogisticRegression(max_iter=1000), constraints=constraint,
                             predict_method="predict_proba")
     A_tr, A_te = view["train_sensitive"](data["S_tr"]), view["train_sensitive"](data["S_te"])
-    to, seconds = _timed(lambda: to.fit(X_tr, data["y_tr"], sensitive_features=A_tr))
+    to, seconds = bench.timed(lambda: to.fit(X_tr, data["y_tr"], sensitive_features=A_tr))
     return (to.predict(X_te, sensitive_features=A_te, random_state=0),
             to._pmf_predict(X_te, sensitive_features=A_te), seconds)
 
@@ -288,8 +250,8 @@ def fit_adversarial(view, data):
                                         adversary_model=[3, "leaky_relu"], batch_size=2 ** 8,
                                         random_state=123)
     X_tr, X_te = data["X_tr"].astype(np.float64), data["X_te"].astype(np.float64)
-    adv, seconds = _timed(lambda: adv.fit(X_tr, data["y_tr"],
-                                          sensitive_features=view["train_sensitive"](data["S_tr"])))
+    A_tr = view["train_sensitive"](data["S_tr"])
+    adv, seconds = bench.timed(lambda: adv.fit(X_tr, data["y_tr"], sensitive_features=A_tr))
     p = np.clip(np.asarray(adv._raw_predict(X_te), dtype=float).ravel(), 0.0, 1.0)
     return adv.predict(X_te), np.column_stack([1 - p, p]), seconds
 
@@ -300,20 +262,21 @@ def fit_adversarial(view, data):
 
 def run_view(name, data, cache, quick=False, print_fn=print):
     view = VIEWS[name]
+    table = _table(view)
     rows = []
 
     def add(method, setting, result, penalty=None, strength=None):
         pred, proba, seconds = result[:3]
         row = {"view": name, "method": method, "setting": setting, "penalty": penalty,
-               "strength": strength, **evaluate(view, data, pred, proba, seconds)}
+               "strength": strength, **evaluate_row(view, data, pred, proba, seconds)}
         rows.append(row)
-        print_fn(_format_row(row, view), flush=True)
+        print_fn(table.row(row), flush=True)
 
     print_fn(f"\n== {view['title']}: {len(data['y_tr'])} training rows, "
              f"{len(data['y_te'])} test rows ==")
-    print_fn(_header(view))
+    print_fn(table.header())
     # Unmitigated models ignore the sensitive features: fitted once per data set.
-    key = (view["dataset"], tuple(sorted(view.get("base", {}).items())))
+    key = view["dataset"]
     if key not in cache:
         cache[key] = {"LR": fit_lr(view, data), "MLP": fit_ours(view, data)[:3]}
     add("LogisticRegression", "unmitigated", cache[key]["LR"])
@@ -344,24 +307,13 @@ def _metric_names(view):
             + ["fit s"])
 
 
-def _header(view):
-    return f"{'method':<22} {'setting':<40} " + " ".join(f"{m:>10}" for m in _metric_names(view))
-
-
-def _format_row(row, view):
-    values = " ".join(f"{row[m]:>10.1f}" if m == "fit s" else f"{row[m]:>10.4f}"
-                      for m in _metric_names(view))
-    return f"{row['method']:<22} {row['setting']:<40} {values}"
+def _table(view):
+    return bench.Table(bench.text_column("method", 22), bench.text_column("setting", 40),
+                       *_metric_names(view), width=10)
 
 
 # --------------------------------------------------------------------------------------------
 # targets (issue 5); each names one configuration fixed in advance, not the best of the sweep
-
-
-def _row(rows, view, method, setting):
-    found = [r for r in rows if r["view"] == view and r["method"] == method
-             and r["setting"] == setting]
-    return found[0] if found else None
 
 
 def intersectional_target(base, ours):
@@ -374,13 +326,22 @@ def intersectional_target(base, ours):
     return cut, cut_large, drop
 
 
-def verdict_intersectional(verdict, base, ours, name):
+def verdict_intersectional(targets, base, ours, name):
     cut, cut_large, drop = intersectional_target(base, ours)
-    verdict(f"Adult (sex x race), {name}", cut >= 0.70 and drop <= 0.015,
-            f"largest cell gap {base['DP diff']:.4f} -> {ours['DP diff']:.4f} (cut {cut:.0%}, "
-            f">= 70%; cells >= 100 test rows: {base['gap n>=100']:.4f} -> "
-            f"{ours['gap n>=100']:.4f}, cut {cut_large:.0%}), accuracy {base['accuracy']:.4f} -> "
-            f"{ours['accuracy']:.4f} (drop {100 * drop:.2f} points, <= 1.5)")
+    targets.check(
+        f"Adult (sex x race), {name}", cut >= 0.70 and drop <= 0.015,
+        f"largest cell gap {base['DP diff']:.4f} -> {ours['DP diff']:.4f} (cut {cut:.0%}, "
+        f">= 70%; cells >= 100 test rows: {base['gap n>=100']:.4f} -> "
+        f"{ours['gap n>=100']:.4f}, cut {cut_large:.0%}), accuracy {base['accuracy']:.4f} -> "
+        f"{ours['accuracy']:.4f} (drop {100 * drop:.2f} points, <= 1.5)")
+
+
+#: The table of :func:`run_intersectional_repeats`.
+REPEATS_TABLE = bench.Table(
+    bench.Column("seed", 4, "d"), bench.Column("gap before", 10),
+    bench.Column("gap after", 8, title="after"), bench.Column("cut", 6, ".0%"),
+    bench.Column("n>=100 cut", 10, ".0%"), bench.Column("acc before", 10),
+    bench.Column("acc after", 8, title="after"), bench.Column("drop", 6, ".2f"))
 
 
 def run_intersectional_repeats(n_repeats, print_fn=print):
@@ -388,20 +349,20 @@ def run_intersectional_repeats(n_repeats, print_fn=print):
     view = VIEWS["adult_sexrace"]
     print_fn(f"\n== Adult (sex x race), GroupThresholds(DP, tolerance="
              f"{INTERSECTIONAL_TOLERANCE:g}) on split seeds 1..{n_repeats} ==")
-    print_fn(f"{'seed':>4} {'gap before':>10} {'after':>8} {'cut':>6} {'n>=100 cut':>10} "
-             f"{'acc before':>10} {'after':>8} {'drop':>6}  target (all cells; cells >= 100)")
+    print_fn(REPEATS_TABLE.header() + "  target (all cells; cells >= 100)")
     results = []
     for seed in range(1, n_repeats + 1):
-        data = load_split("adult", seed=seed)
-        base = evaluate(view, data, *fit_ours(view, data)[:3])
-        ours = evaluate(view, data, *fit_thresholds(view, data, INTERSECTIONAL_TOLERANCE))
+        data = bench.load_split("adult", seed=seed)
+        base = evaluate_row(view, data, *fit_ours(view, data)[:3])
+        ours = evaluate_row(view, data, *fit_thresholds(view, data, INTERSECTIONAL_TOLERANCE))
         cut, cut_large, drop = intersectional_target(base, ours)
         ok, ok_large = (c >= 0.70 and drop <= 0.015 for c in (cut, cut_large))
         results.append((cut, cut_large, drop, ok, ok_large))
-        print_fn(f"{seed:>4} {base['DP diff']:>10.4f} {ours['DP diff']:>8.4f} {cut:>6.0%} "
-                 f"{cut_large:>10.0%} {base['accuracy']:>10.4f} {ours['accuracy']:>8.4f} "
-                 f"{100 * drop:>6.2f}  {'PASS' if ok else 'FAIL'}; "
-                 f"{'PASS' if ok_large else 'FAIL'}", flush=True)
+        row = {"seed": seed, "gap before": base["DP diff"], "gap after": ours["DP diff"],
+               "cut": cut, "n>=100 cut": cut_large, "acc before": base["accuracy"],
+               "acc after": ours["accuracy"], "drop": 100 * drop}
+        print_fn(f"{REPEATS_TABLE.row(row)}  {bench.pass_fail(ok)}; {bench.pass_fail(ok_large)}",
+                 flush=True)
     cuts, larges, drops, oks, oks_large = map(np.array, zip(*results))
     print_fn(f"mean: cut {cuts.mean():.0%} (cells >= 100 rows {larges.mean():.0%}), drop "
              f"{100 * drops.mean():.2f} points; target met on {oks.sum()}/{n_repeats} splits "
@@ -410,50 +371,50 @@ def run_intersectional_repeats(n_repeats, print_fn=print):
 
 
 def check_targets(rows, print_fn=print):
-    results = []
-
-    def verdict(name, ok, detail):
-        results.append((name, ok, detail))
-        print_fn(f"[{'PASS' if ok else 'FAIL'}] {name}: {detail}")
-
+    targets = bench.Targets(print_fn)
     print_fn("\n== Targets ==")
-    ours = _row(rows, "adult_sex", "FairLoss", "DemographicParity s=5")
+    ours = bench.find_row(rows, view="adult_sex", method="FairLoss",
+                          setting="DemographicParity s=5")
     egs = [r for r in rows if r["view"] == "adult_sex" and r["method"] == "ExponentiatedGradient"]
     if ours is not None and egs:
         eg_fastest = min(r["fit s"] for r in egs)
-        verdict("Adult (sex), DemographicParity strength 5",
-                ours["DP diff"] <= 0.02 and ours["accuracy"] >= 0.835
-                and ours["ROC AUC"] >= 0.88 and ours["ECE"] <= 0.02
-                and ours["fit s"] < eg_fastest,
-                f"DP {ours['DP diff']:.4f} (<= 0.02), accuracy {ours['accuracy']:.4f} "
-                f"(>= 0.835), ROC AUC {ours['ROC AUC']:.4f} (>= 0.88), ECE {ours['ECE']:.4f} "
-                f"(<= 0.02), fit {ours['fit s']:.1f} s vs fastest ExponentiatedGradient "
-                f"{eg_fastest:.1f} s")
-    ours = _row(rows, "compas_race", "FairLoss", "DemographicParity s=1")
+        bounds = (bench.Bound(ours["DP diff"], "<=", 0.02),
+                  bench.Bound(ours["accuracy"], ">=", 0.835),
+                  bench.Bound(ours["ROC AUC"], ">=", 0.88), bench.Bound(ours["ECE"], "<=", 0.02))
+        dp, accuracy, auc, ece = bounds
+        targets.check("Adult (sex), DemographicParity strength 5",
+                      all(b.ok for b in bounds) and ours["fit s"] < eg_fastest,
+                      f"DP {dp}, accuracy {accuracy}, ROC AUC {auc}, ECE {ece}, fit "
+                      f"{ours['fit s']:.1f} s vs fastest ExponentiatedGradient "
+                      f"{eg_fastest:.1f} s")
+    ours = bench.find_row(rows, view="compas_race", method="FairLoss",
+                          setting="DemographicParity s=1")
     if ours is not None:
-        verdict("COMPAS (race), DemographicParity strength 1",
-                ours["DP diff"] <= 0.03 and ours["accuracy"] >= 0.665,
-                f"DP (African-American vs Caucasian) {ours['DP diff']:.4f} (<= 0.03), "
-                f"accuracy {ours['accuracy']:.4f} (>= 0.665)")
-    base = _row(rows, "adult_sexrace", "FairLoss MLP", "unmitigated")
-    ours = _row(rows, "adult_sexrace", "FairLoss", "DemographicParity(intersectional, max) s=5")
+        dp = bench.Bound(ours["DP diff"], "<=", 0.03)
+        accuracy = bench.Bound(ours["accuracy"], ">=", 0.665)
+        targets.check("COMPAS (race), DemographicParity strength 1", dp.ok and accuracy.ok,
+                      f"DP (African-American vs Caucasian) {dp}, accuracy {accuracy}")
+    base = bench.find_row(rows, view="adult_sexrace", method="FairLoss MLP", setting="unmitigated")
+    ours = bench.find_row(rows, view="adult_sexrace", method="FairLoss",
+                          setting="DemographicParity(intersectional, max) s=5")
     if base is not None and ours is not None:
-        verdict_intersectional(verdict, base, ours, "DemographicParity(intersectional=True, "
+        verdict_intersectional(targets, base, ours, "DemographicParity(intersectional=True, "
                                "aggregate='max') strength 5")
-    ours = _row(rows, "adult_sexrace", "FairLoss thresholds*",
-                f"GroupThresholds(DP) tol={INTERSECTIONAL_TOLERANCE:g}")
+    ours = bench.find_row(rows, view="adult_sexrace", method="FairLoss thresholds*",
+                          setting=f"GroupThresholds(DP) tol={INTERSECTIONAL_TOLERANCE:g}")
     if base is not None and ours is not None:
-        verdict_intersectional(verdict, base, ours, f"GroupThresholds(DP, tolerance="
+        verdict_intersectional(targets, base, ours, f"GroupThresholds(DP, tolerance="
                                f"{INTERSECTIONAL_TOLERANCE:g}) (needs the groups at predict time)")
-    base = _row(rows, "adult_age", "FairLoss MLP", "unmitigated")
-    ours = _row(rows, "adult_age", "FairLoss", "DistanceCovariance s=30")
+    base = bench.find_row(rows, view="adult_age", method="FairLoss MLP", setting="unmitigated")
+    ours = bench.find_row(rows, view="adult_age", method="FairLoss",
+                          setting="DistanceCovariance s=30")
     if base is not None and ours is not None:
         cut = 1 - ours["dCor(age)"] / base["dCor(age)"]
-        verdict("Adult (age), DistanceCovariance strength 30", cut >= 0.80,
-                f"distance correlation {base['dCor(age)']:.4f} -> {ours['dCor(age)']:.4f} "
-                f"(cut {cut:.0%}, >= 80%), accuracy {base['accuracy']:.4f} -> "
-                f"{ours['accuracy']:.4f}")
-    return results
+        targets.check("Adult (age), DistanceCovariance strength 30", cut >= 0.80,
+                      f"distance correlation {base['dCor(age)']:.4f} -> "
+                      f"{ours['dCor(age)']:.4f} (cut {cut:.0%}, >= 80%), accuracy "
+                      f"{base['accuracy']:.4f} -> {ours['accuracy']:.4f}")
+    return targets.results
 
 
 # --------------------------------------------------------------------------------------------
@@ -470,13 +431,9 @@ PEER_STYLE = {
 
 
 def plot(rows, views, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     frame = pd.DataFrame(rows)
-    fig, axes = plt.subplots(2, len(views), figsize=(4.2 * len(views), 7.5), squeeze=False)
+    fig, axes = bench.pyplot().subplots(2, len(views), figsize=(4.2 * len(views), 7.5),
+                                        squeeze=False)
     for j, name in enumerate(views):
         view = VIEWS[name]
         sub = frame[frame["view"] == name]
@@ -504,10 +461,7 @@ def plot(rows, views, path):
             ax.grid(alpha=0.3)
             if i == 0:
                 ax.legend(fontsize=6.5, loc="lower right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    bench.save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -520,7 +474,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", choices=list(VIEWS), default=None,
                         help="views to run (default: all; --quick: compas_race)")
     parser.add_argument("--plot", type=Path, default=None,
-                        help=f"PNG to write (default: {PLOT_PATH.relative_to(ROOT)}; "
+                        help=f"PNG to write (default: {PLOT_PATH.relative_to(bench.ROOT)}; "
                              "none with --quick)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="Adult split seeds 1..N for the sex x race threshold rule "
@@ -538,7 +492,7 @@ def main(argv=None):
     for name in views:
         dataset = VIEWS[name]["dataset"]
         if dataset not in splits:
-            splits[dataset] = load_split(dataset)
+            splits[dataset] = bench.load_split(dataset)
         rows += run_view(name, splits[dataset], cache, quick=args.quick)
     check_targets(rows)
     if n_repeats > 0 and "adult_sexrace" in views:

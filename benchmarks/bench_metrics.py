@@ -8,8 +8,8 @@ Run: ``.venv/bin/python benchmarks/bench_metrics.py [--n-samples 1000000] [--rep
 """
 
 import argparse
-import time
 
+import _harness as bench
 import numpy as np
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_score, recall_score
@@ -35,12 +35,9 @@ def make_data(n, n_groups, seed=0):
 
 
 def best_of(fn, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+    """The fastest of ``repeat`` calls of ``fn`` (seconds) and the last call's result."""
+    runs = [bench.timed(fn) for _ in range(repeat)]
+    return min(seconds for _, seconds in runs), runs[-1][0]
 
 
 def main():

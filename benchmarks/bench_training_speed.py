@@ -8,29 +8,25 @@ at batch 256 and 1024, and no slower than MLPClassifier at batch 1024.
 """
 
 import argparse
-import time
 import warnings
 
+import _harness as bench
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
 from sklearn_fairloss import FairLossClassifier
-from sklearn_fairloss._demo import make_preprocessor
-from sklearn_fairloss.datasets import load_adult
 
 
 def adult_one_hot():
-    X, y = load_adult(return_X_y=True)
-    pre = make_preprocessor()
-    X_train, _, y_train, _ = train_test_split(X, y, train_size=0.7, random_state=0, stratify=y)
-    X_train = np.array(pre.fit_transform(X_train), dtype=np.float32)  # writable, C order
-    return X_train, np.array(y_train, dtype=np.int64)  # a writable copy (pandas 3 is read-only)
+    """The preprocessed training rows of the standard Adult split (seed 0)."""
+    data = bench.load_split("adult")
+    X_train = np.ascontiguousarray(data["X_tr"], dtype=np.float32)  # writable, C order
+    return X_train, np.array(data["y_tr"], dtype=np.int64)  # a writable copy
 
 
 def mlp(n_features):
@@ -45,15 +41,17 @@ def hand_loop(X, y, batch_size, epochs):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
     loss_fn = nn.CrossEntropyLoss()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        perm = torch.randperm(len(yt))
-        for idx in perm.split(batch_size):
-            opt.zero_grad()
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-    return (time.perf_counter() - start) / epochs
+
+    def train():
+        for _ in range(epochs):
+            perm = torch.randperm(len(yt))
+            for idx in perm.split(batch_size):
+                opt.zero_grad()
+                loss = loss_fn(model(Xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+
+    return bench.timed(train)[1] / epochs
 
 
 class _Module(nn.Module):
@@ -85,11 +83,18 @@ def ours(X, y, batch_size, epochs):
 def sklearn_mlp(X, y, batch_size, epochs):
     clf = MLPClassifier(hidden_layer_sizes=(64, 64), batch_size=batch_size, max_iter=epochs,
                         n_iter_no_change=epochs, tol=0.0, random_state=0)
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    return (time.perf_counter() - start) / clf.n_iter_
+        clf, seconds = bench.timed(lambda: clf.fit(X, y))
+    return seconds / clf.n_iter_
+
+
+#: Seconds per epoch by contender, then the ratios.
+TABLE = bench.Table(
+    bench.Column("batch", 6, "d"), bench.Column("hand", 10, ".3f", "hand loop"),
+    bench.Column("ours", 10, ".3f", "FairLoss"), bench.Column("skorch", 10, ".3f"),
+    bench.Column("mlp", 10, ".3f", "MLPClf"), bench.Column("ours/hand", 14, ".2f", "FairLoss/hand"),
+    bench.Column("skorch/hand", 12, ".2f"), bench.Column("ours/mlp", 16, ".2f", "FairLoss/MLPClf"))
 
 
 def main():
@@ -108,8 +113,7 @@ def main():
     print(f"Adult one-hot: {X.shape[0]} training rows, {X.shape[1]} features, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, MLP 64-64, Adam")
     print(f"seconds per epoch (median of {repeats} runs of {epochs} epochs)")
-    header = f"{'batch':>6} {'hand loop':>10} {'FairLoss':>10} {'skorch':>10} {'MLPClf':>10}"
-    print(header + f" {'FairLoss/hand':>14} {'skorch/hand':>12} {'FairLoss/MLPClf':>16}")
+    print(TABLE.header())
     clf = None
     for batch_size in (256, 1024):
         times = {"hand": [], "ours": [], "skorch": [], "mlp": []}
@@ -120,15 +124,13 @@ def main():
             times["skorch"].append(plain_skorch(X, y, batch_size, epochs))
             times["mlp"].append(sklearn_mlp(X, y, batch_size, epochs))
         med = {k: float(np.median(v)) for k, v in times.items()}
-        print(f"{batch_size:>6} {med['hand']:>10.3f} {med['ours']:>10.3f} {med['skorch']:>10.3f} "
-              f"{med['mlp']:>10.3f} {med['ours'] / med['hand']:>14.2f} "
-              f"{med['skorch'] / med['hand']:>12.2f} {med['ours'] / med['mlp']:>16.2f}")
+        print(TABLE.row({"batch": batch_size, **med, "ours/hand": med["ours"] / med["hand"],
+                         "skorch/hand": med["skorch"] / med["hand"],
+                         "ours/mlp": med["ours"] / med["mlp"]}))
 
     X_big = np.tile(X, (int(np.ceil(100_000 / len(X))), 1))[:100_000]
     clf.predict_proba(X_big[:1000])
-    start = time.perf_counter()
-    clf.predict_proba(X_big)
-    seconds = time.perf_counter() - start
+    seconds = bench.timed(lambda: clf.predict_proba(X_big))[1]
     print(f"predict_proba: {100_000 / seconds:,.0f} rows per second on 100,000 rows")
 
 

@@ -8,19 +8,12 @@ ROC AUC and fit seconds. Reference: AIF360's documented Adult reweighing example
 statistical parity difference from -0.36 to -0.09.
 """
 
-import time
-
+import _harness as bench
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from sklearn_fairloss import FairLossClassifier
-from sklearn_fairloss._demo import FAIR_LOSS_PARAMS, make_preprocessor
-from sklearn_fairloss.datasets import load_adult, load_compas
-from sklearn_fairloss.metrics import demographic_parity_difference
 from sklearn_fairloss.weighting import (
     ClassBalanced,
     GroupBalanced,
@@ -45,45 +38,40 @@ def models(strategy):
     return {
         "LogisticRegression": wrap(LogisticRegression(max_iter=1000)),
         "HistGradientBoosting": wrap(HistGradientBoostingClassifier(random_state=0)),
-        "FairLossClassifier": FairLossClassifier(**FAIR_LOSS_PARAMS,
-                                                 sample_weight_strategy=strategy),
+        "FairLossClassifier": bench.fair_loss(sample_weight_strategy=strategy),
     }
 
 
-def run(name, loader, attribute):
-    X, y, A = loader(return_sensitive=attribute)
-    y = y.to_numpy()
-    A = A.astype(str).to_numpy()
-    X_tr, X_te, y_tr, y_te, A_tr, A_te = train_test_split(X, y, A, test_size=0.3, stratify=y,
-                                                          random_state=0)
-    print(f"\n{name} ({attribute}): {len(y_tr)} training rows, groups {sorted(set(A))}")
-    print(f"{'model':<22} {'strategy':<34} {'accuracy':>8} {'DP diff':>8} {'ROC AUC':>8} "
-          f"{'fit s':>6}")
+TABLE = bench.Table(bench.text_column("model", 22), bench.text_column("strategy", 34),
+                    "accuracy", "DP diff", "ROC AUC", bench.Column("fit s", 6, ".1f"))
+
+
+def run(name, dataset, attribute):
+    # The raw frames: the preprocessor is the first step of each pipeline.
+    data = bench.load_split(dataset, features={})
+    A_tr, A_te = (data[k][attribute].astype(str).to_numpy() for k in ("S_tr", "S_te"))
+    print(f"\n{name} ({attribute}): {len(data['y_tr'])} training rows, groups "
+          f"{sorted(set(A_tr) | set(A_te))}")
+    print(TABLE.header())
     rows = []
     for label, strategy in STRATEGIES.items():
         for model_name, model in models(strategy).items():
-            pipe = make_pipeline(make_preprocessor(), model)
+            pipe = make_pipeline(bench.make_preprocessor(), model)
             step = pipe.steps[-1][0]
             params = {} if strategy is None else {f"{step}__sensitive_features": A_tr}
-            start = time.perf_counter()
-            pipe.fit(X_tr, y_tr, **params)
-            seconds = time.perf_counter() - start
-            pred = pipe.predict(X_te)
-            proba = pipe.predict_proba(X_te)[:, 1]
-            row = dict(dataset=name, model=model_name, strategy=label,
-                       accuracy=accuracy_score(y_te, pred),
-                       dp=demographic_parity_difference(y_te, pred, sensitive_features=A_te),
-                       auc=roc_auc_score(y_te, proba), seconds=seconds)
+            pred, proba, seconds = bench.fit_predict(pipe, data, fit_params=params)
+            metrics = bench.evaluate(data["y_te"], pred, proba, ["accuracy", "DP diff", "ROC AUC"],
+                                     seconds, sensitive_features=A_te)
+            row = dict(dataset=name, model=model_name, strategy=label, **metrics)
             rows.append(row)
-            print(f"{model_name:<22} {label:<34} {row['accuracy']:>8.4f} {row['dp']:>8.4f} "
-                  f"{row['auc']:>8.4f} {seconds:>6.1f}")
+            print(TABLE.row(row))
     return rows
 
 
 def main():
     np.set_printoptions(precision=4)
-    run("Adult", load_adult, "sex")
-    run("COMPAS", load_compas, "race")
+    run("Adult", "adult", "sex")
+    run("COMPAS", "compas", "race")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ CONFIGURATIONS = [
     ("FairLossClassifier, cross-entropy", lambda: _fair_loss_classifier(), True),
     ("  + DemographicParity (strength 5)",
      lambda: _fair_loss_classifier(fairness="demographic_parity", fairness_strength=5.0,
-                                   stratify_batches=True), True),
+                                   batch_sampler="stratified"), True),
 ]
 
 

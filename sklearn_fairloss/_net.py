@@ -8,21 +8,23 @@ An implementation detail, not public API. It holds three pieces:
   index, instead of per-row ``Dataset.__getitem__`` plus collation, which is where plain
   skorch spends most of its time on tabular data.
 - :class:`FairLossNet`: a small ``skorch.NeuralNet`` subclass that feeds the dict batches
-  through the module and computes the weighted data loss (plus, later, the fairness and
-  calibration terms) in :meth:`FairLossNet.get_loss`.
+  through the module and computes the training objective (:class:`TrainingObjective`: the
+  weighted data loss plus the fairness and calibration terms) in :meth:`FairLossNet.get_loss`.
+
+Epoch schedules are skorch callbacks: the loss, fairness and calibration objects declare the
+ones they need (``callbacks()``), temperature sampling adds :class:`SamplingSchedule`, and the
+user's ``callbacks=`` come last. :func:`build_net` assembles a net from these parts.
 """
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.helper import predefined_split
 from torch import nn
 
-from .fairness import GroupScalingBase
-from .losses import weighted_mean
-
 __all__ = ["MLP", "TensorRows", "TensorBatchIterator", "TrainingObjective", "FairLossNet",
-           "resolve_device", "stratified_permutation"]
+           "SamplingSchedule", "build_net", "resolve_device", "stratified_permutation"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -200,27 +202,14 @@ class TrainingObjective(nn.Module):
     def forward(self, logits, y, batch, training=False):
         """Return ``(total, terms)``: the objective and a dict of detached term values."""
         sample_weight = batch.get("sample_weight")
-        fairness = self.fairness
         # validation batches score the full-strength objective, so that a warm-up does not
         # make early stopping prefer the weakly penalised first epochs
         strength = self.strength if training else self.fairness_strength
-        terms = {}
-        if fairness is None:
-            total = self.loss(logits, y, sample_weight=sample_weight)
-        elif isinstance(fairness, GroupScalingBase):
-            sensitive = batch["sensitive"]
-            per_row = self.loss.per_sample_loss(logits, y)
-            if training:  # the scaling's state moves on training batches only
-                fairness.update(per_row.detach(), y, sensitive, sample_weight)
-            total = fairness(per_row, y, sensitive, sample_weight, strength=strength)
-            terms["data_loss"] = weighted_mean(per_row.detach(), sample_weight)
-            terms["fairness_penalty"] = total.detach() - terms["data_loss"]
+        if self.fairness is None:
+            total, terms = self.loss(logits, y, sample_weight=sample_weight), {}
         else:
-            data_loss = self.loss(logits, y, sample_weight=sample_weight)
-            penalty = fairness(logits, y, batch["sensitive"], sample_weight=sample_weight,
-                               sensitive_values=batch.get("sensitive_values"))
-            total = data_loss + strength * penalty
-            terms["data_loss"], terms["fairness_penalty"] = data_loss.detach(), penalty.detach()
+            total, terms = self.fairness.objective(self.loss, logits, y, batch, strength,
+                                                   training)
         if self.calibration is not None:
             penalty = self.calibration(logits, y, sample_weight=sample_weight)
             if "data_loss" not in terms:
@@ -256,21 +245,43 @@ def _noop(*args, **kwargs):
     """A picklable sink that drops messages (skorch callbacks print by default)."""
 
 
+class SamplingSchedule(Callback):
+    """Temperature sampling's schedule: each epoch before ``uniform_from`` draws rows with
+    probabilities proportional to ``weights``; from ``uniform_from`` on, rows are shuffled
+    uniformly again (the cooldown of Li et al. 2025, "Upsample or Upweight? Balanced Training
+    on Heavily Imbalanced Datasets", NAACL).
+
+    Parameters
+    ----------
+    weights : torch.Tensor of shape (n_train,), float64, on the CPU
+        Per-row sampling weights of the training rows.
+    uniform_from : int
+        Index of the first epoch that samples uniformly.
+    """
+
+    def __init__(self, weights, uniform_from):
+        self.weights = weights
+        self.uniform_from = uniform_from
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1  # 0-based index of the epoch about to run
+        net.train_iterator_.sampling_weights = (self.weights if epoch < self.uniform_from
+                                                else None)
+
+
 class FairLossNet(NeuralNet):
     """skorch ``NeuralNet`` driving one :class:`FairLossClassifier` fit.
 
     Differences to skorch's defaults: the data arrive as :class:`TensorRows` already on the
     device; batches come from :class:`TensorBatchIterator`; the loss receives the batch's row
-    weights; and the default callbacks are trimmed to what the estimator reads.
+    weights; and the default callbacks are trimmed to what the estimator reads. Schedules are
+    callbacks (see :func:`build_net`); the net itself knows no particular loss or penalty.
     """
 
-    def __init__(self, *args, generator=None, fairness_warmup=0, strata=None,
-                 sampling_schedule=None, **kwargs):
+    def __init__(self, *args, generator=None, strata=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.generator = generator
-        self.fairness_warmup = fairness_warmup
         self.strata = strata
-        self.sampling_schedule = sampling_schedule
 
     @property
     def _default_callbacks(self):
@@ -308,29 +319,6 @@ class FairLossNet(NeuralNet):
             self.train_iterator_ = iterator
         return iterator
 
-    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
-                               **kwargs)
-        objective = self.criterion_
-        epoch = len(self.history) - 1  # 0-based index of the epoch about to run
-        loss = objective.loss
-        loss.set_epoch(epoch, self.max_epochs)
-        if self.sampling_schedule is not None:
-            # temperature sampling: the row sampling weights of this epoch (None: uniform)
-            self.train_iterator_.sampling_weights = self.sampling_schedule(epoch)
-        needs_targets = getattr(loss, "needs_targets", None)
-        if needs_targets is not None and needs_targets():
-            # CaPE: refit the empirical probabilities from the model's current scores
-            rows = dataset_train
-            logits = self.predict_logits_tensor(rows.X)
-            loss.update_targets(torch.softmax(logits, dim=1), rows.y, rows.sample_weight)
-        if objective.fairness is not None:
-            # linear warm-up of the fairness strength over the first epochs
-            warmup = self.fairness_warmup
-            ramp = 1.0 if warmup <= 0 else min(1.0, (epoch + 1) / warmup)
-            objective.strength = objective.fairness_strength * ramp
-            self.history.record("fairness_strength", objective.strength)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         total, terms = self.criterion_(y_pred, y_true, X, training=training)
         if training:
@@ -360,3 +348,64 @@ class FairLossNet(NeuralNet):
         if not out:
             return np.empty((0, module.layers[-1].out_features))
         return torch.cat(out).numpy()
+
+
+def _stopping_rule(early_stopping, patience, tol, verbose):
+    sink = print if verbose else _noop
+    monitor = "valid_loss" if early_stopping else "train_loss"
+    return EarlyStopping(monitor=monitor, patience=patience, threshold=tol,
+                         threshold_mode="abs", load_best=bool(early_stopping), sink=sink)
+
+
+def build_net(*, n_features, n_classes, objective, optimizer, train_rows, valid_rows,
+              sampler, settings, user_callbacks, seed, device):
+    """A :class:`FairLossNet` for one fit, with every schedule as a callback.
+
+    Parameters
+    ----------
+    n_features, n_classes : int
+    objective : TrainingObjective
+    optimizer : torch.optim.Optimizer class
+    train_rows, valid_rows : TensorRows, TensorRows or None
+        Training rows, and the held-out rows scored by early stopping (or None).
+    sampler : dict
+        ``{"strata": tensor or None, "weights": tensor or None, "uniform_from": int}``: the
+        batch composition (stratified batches, or temperature sampling and its cooldown).
+    settings : dict
+        ``hidden_layer_sizes``, ``activation``, ``dropout``, ``lr``, ``weight_decay``,
+        ``batch_size``, ``max_epochs``, ``early_stopping``, ``n_iter_no_change``, ``tol``,
+        ``verbose``.
+    user_callbacks : list of (str, skorch.callbacks.Callback)
+        The user's callbacks, run after the package's.
+    seed : int
+    device : str
+    """
+    callbacks = [("stopping", _stopping_rule(settings["early_stopping"],
+                                             settings["n_iter_no_change"], settings["tol"],
+                                             settings["verbose"]))]
+    for term in (objective.loss, objective.fairness, objective.calibration):
+        if term is not None:
+            callbacks.extend(term.callbacks())
+    if sampler["weights"] is not None:
+        callbacks.append(("sampling_schedule",
+                          SamplingSchedule(sampler["weights"], sampler["uniform_from"])))
+    return FairLossNet(
+        module=MLP,
+        module__n_features=n_features,
+        module__n_classes=n_classes,
+        module__hidden_layer_sizes=settings["hidden_layer_sizes"],
+        module__activation=settings["activation"],
+        module__dropout=float(settings["dropout"]),
+        criterion=objective,
+        optimizer=optimizer,
+        optimizer__weight_decay=float(settings["weight_decay"]),
+        lr=float(settings["lr"]),
+        max_epochs=int(settings["max_epochs"]),
+        batch_size=int(min(settings["batch_size"], len(train_rows))),
+        train_split=predefined_split(valid_rows) if valid_rows is not None else None,
+        callbacks=callbacks + list(user_callbacks),
+        device=device,
+        verbose=int(settings["verbose"]),
+        generator=torch.Generator().manual_seed(seed),
+        strata=sampler["strata"],
+    )

@@ -1,75 +1,54 @@
-"""Validation and encoding of the ``sensitive_features`` fit parameter of the estimators.
+"""Encoding of the ``sensitive_features`` fit parameter of the estimators.
 
 ``sensitive_features`` may be a 1-D array-like (one attribute), a 2-D array or a DataFrame
-(several attributes), or column name(s) of ``X`` when ``X`` is a DataFrame. The estimator turns
-it into two per-row tensors that travel in every training batch:
+(several attributes), or column name(s) of ``X`` when ``X`` is a DataFrame
+(:func:`split_sensitive_columns`, defined in :mod:`sklearn_fairloss._validation`). The
+estimator turns it into two per-row tensors that travel in every training batch:
 
 - ``sensitive``: int64 codes, shape ``(n, k)``, one column per attribute, codes
   ``0 .. n_groups_j - 1`` in sorted order of the attribute's values;
 - ``sensitive_values``: float32, shape ``(n, k)``, the attribute's own value where the
   attribute is numeric (age as a number), its code otherwise.
+
+Both come from :class:`sklearn_fairloss._groups.GroupEncoder`, the package's one group
+encoding; this module keeps the estimator's interface to it.
 """
 
-import numpy as np
-import pandas as pd
-
-from ._validation import sensitive_frame
+from ._groups import GroupEncoder
+from ._validation import split_sensitive_columns
 
 __all__ = ["SensitiveEncoding", "split_sensitive_columns", "encode_sensitive_features"]
 
 
-class SensitiveEncoding:
-    """What was learned about the sensitive attributes at fit time (names and groups)."""
+class SensitiveEncoding(GroupEncoder):
+    """A fitted :class:`GroupEncoder` under the names the estimator reads.
 
-    def __init__(self, names, categories, numeric):
-        self.names = names
-        self.categories = categories
-        self.numeric = numeric
+    Examples
+    --------
+    >>> from sklearn_fairloss._sensitive import SensitiveEncoding
+    >>> encoding = SensitiveEncoding().fit(["b", "a", "b"])
+    >>> encoding.names, encoding.categories[0].tolist(), encoding.n_groups
+    (['sensitive_feature_0'], ['a', 'b'], [2])
+    """
+
+    def __repr__(self):
+        return "SensitiveEncoding()"
+
+    @property
+    def names(self):
+        return self.names_
+
+    @property
+    def categories(self):
+        return self.categories_
+
+    @property
+    def numeric(self):
+        return self.numeric_
 
     @property
     def n_groups(self):
-        return [len(c) for c in self.categories]
-
-
-def _is_column_names(sensitive_features, X):
-    if isinstance(sensitive_features, str):
-        return True
-    if (isinstance(sensitive_features, (list, tuple)) and len(sensitive_features) > 0
-            and isinstance(X, pd.DataFrame)
-            and all(isinstance(s, str) for s in sensitive_features)):
-        # Names, unless it is a column of string group labels with one entry per row.
-        return (len(sensitive_features) != X.shape[0]
-                or any(s in X.columns for s in sensitive_features))
-    return False
-
-
-def split_sensitive_columns(X, sensitive_features):
-    """Resolve column-name ``sensitive_features`` against ``X``.
-
-    Returns
-    -------
-    sensitive : array-like or DataFrame or None
-        The sensitive features as data.
-    names : list of str or None
-        The column names when ``sensitive_features`` named columns of ``X``, else None.
-    """
-    if sensitive_features is None or not _is_column_names(sensitive_features, X):
-        return sensitive_features, None
-    names = [sensitive_features] if isinstance(sensitive_features, str) else list(
-        sensitive_features)
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(
-            f"sensitive_features={sensitive_features!r} names columns, which needs X to be a "
-            f"pandas DataFrame; got X of type {type(X).__name__}. Pass the sensitive features "
-            "as an array instead."
-        )
-    missing = [name for name in names if name not in X.columns]
-    if missing:
-        raise ValueError(
-            f"sensitive_features names columns {missing} that are not in X; "
-            f"X has columns {list(X.columns)}."
-        )
-    return X[names], names
+        return self.n_groups_
 
 
 def encode_sensitive_features(sensitive_features, n_samples, encoding=None):
@@ -88,32 +67,17 @@ def encode_sensitive_features(sensitive_features, n_samples, encoding=None):
     codes : ndarray of shape (n_samples, k), int64
     values : ndarray of shape (n_samples, k), float32
     encoding : SensitiveEncoding
+
+    Examples
+    --------
+    >>> from sklearn_fairloss._sensitive import encode_sensitive_features
+    >>> codes, values, encoding = encode_sensitive_features([30, 50, 30], 3)
+    >>> codes.ravel().tolist(), values.ravel().tolist(), encoding.numeric
+    ([0, 1, 0], [30.0, 50.0, 30.0], [True])
     """
-    frame = sensitive_frame(sensitive_features, n_samples, reference="X")
-    names = [str(c) for c in frame.columns]
-    codes = np.empty(frame.shape, dtype=np.int64)
-    values = np.empty(frame.shape, dtype=np.float32)
-    categories, numeric = [], []
-    for j, column in enumerate(frame.columns):
-        col = frame[column]
-        is_numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        if encoding is None:
-            cats = np.unique(col.to_numpy())
-        else:
-            cats = encoding.categories[j]
-        col_values = col.to_numpy()
-        index = np.searchsorted(cats, col_values)
-        index = np.clip(index, 0, len(cats) - 1)
-        unseen = cats[index] != col_values
-        if unseen.any():
-            raise ValueError(
-                f"sensitive_features column {names[j]!r} holds group(s) "
-                f"{sorted(set(col_values[unseen].tolist()))} not seen during fit."
-            )
-        codes[:, j] = index
-        values[:, j] = col_values.astype(np.float32) if is_numeric else index
-        categories.append(cats)
-        numeric.append(is_numeric)
     if encoding is None:
-        encoding = SensitiveEncoding(names, categories, numeric)
-    return codes, values, encoding
+        encoding = SensitiveEncoding()
+        groups = encoding.fit_transform(sensitive_features, n_samples, reference="X")
+    else:
+        groups = encoding.transform(sensitive_features, n_samples=n_samples, reference="X")
+    return groups.codes, groups.values, encoding

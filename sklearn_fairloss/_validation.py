@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_sample_weight", "sensitive_frame"]
+__all__ = ["check_sample_weight", "default_pos_label", "sensitive_frame", "split_sensitive_columns"]
 
 MSG_SF_MISSING = (
     "sensitive_features is required: pass an array-like or DataFrame with one row per sample "
@@ -29,6 +29,11 @@ MSG_SF_NAN = (
     "sensitive_features contains missing values (NaN/None) in column(s) {}; encode missing "
     "values as a group of their own explicitly."
 )
+MSG_SF_NEEDS_FRAME = (
+    "sensitive_features={!r} names columns, which needs X to be a pandas DataFrame; got X of "
+    "type {}. Pass the sensitive features as an array instead."
+)
+MSG_SF_NOT_IN_X = "sensitive_features names columns {} that are not in X; X has columns {}."
 MSG_LENGTH = "{} has {} rows but {} has {} rows; they must have the same length."
 MSG_SW_NOT_NUMERIC = "sample_weight must hold numbers; got values that are not numeric."
 MSG_SW_NDIM = "sample_weight must be 1-D; got an array of shape {}."
@@ -116,3 +121,70 @@ def check_sample_weight(sample_weight, n_samples, reference="y"):
     if not np.any(sample_weight > 0):
         raise ValueError(MSG_SW_ZERO)
     return sample_weight
+
+
+def default_pos_label(labels):
+    """The conventional positive class of binary labels: 1 (``True`` for booleans) when the
+    labels are within {0, 1} or {-1, 1}, else None (the caller must be told).
+
+    Examples
+    --------
+    >>> from sklearn_fairloss._validation import default_pos_label
+    >>> default_pos_label([-1, 1]), default_pos_label([False, True]), default_pos_label(["a"])
+    (1, True, None)
+    """
+    values = set(np.asarray(labels).tolist())
+    if values <= {0, 1} or values <= {-1, 1}:
+        return True if any(isinstance(v, (bool, np.bool_)) for v in values) else 1
+    return None
+
+
+def _is_column_names(sensitive_features, X):
+    if isinstance(sensitive_features, str):
+        return True
+    if (isinstance(sensitive_features, (list, tuple)) and len(sensitive_features) > 0
+            and isinstance(X, pd.DataFrame)
+            and all(isinstance(s, str) for s in sensitive_features)):
+        # Names, unless it is a column of string group labels with one entry per row.
+        return (len(sensitive_features) != X.shape[0]
+                or any(s in X.columns for s in sensitive_features))
+    return False
+
+
+def split_sensitive_columns(X, sensitive_features):
+    """Resolve column-name ``sensitive_features`` against ``X``.
+
+    A string, or a list of strings that are not one label per row, names columns of a
+    DataFrame ``X``; anything else is the sensitive features themselves.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    sensitive_features : array-like, DataFrame, str, list of str or None
+
+    Returns
+    -------
+    sensitive : array-like or DataFrame or None
+        The sensitive features as data.
+    names : list of str or None
+        The column names when ``sensitive_features`` named columns of ``X``, else None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_fairloss._validation import split_sensitive_columns
+    >>> X = pd.DataFrame({"age": [30, 40], "sex": ["F", "M"]})
+    >>> sensitive, names = split_sensitive_columns(X, "sex")
+    >>> sensitive["sex"].tolist(), names
+    (['F', 'M'], ['sex'])
+    """
+    if sensitive_features is None or not _is_column_names(sensitive_features, X):
+        return sensitive_features, None
+    names = [sensitive_features] if isinstance(sensitive_features, str) else list(
+        sensitive_features)
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(MSG_SF_NEEDS_FRAME.format(sensitive_features, type(X).__name__))
+    missing = [name for name in names if name not in X.columns]
+    if missing:
+        raise ValueError(MSG_SF_NOT_IN_X.format(missing, list(X.columns)))
+    return X[names], names

@@ -30,8 +30,8 @@ from sklearn_fairloss.calibration import (
     VectorScaling,
     get_post_calibrator,
 )
-from sklearn_fairloss.calibration._posthoc import _nll_and_grad
 from sklearn_fairloss.metrics import expected_calibration_error
+from sklearn_fairloss.postprocessing._calibrators import _nll_and_grad
 
 
 def _draw(rng, n, k=3, scale=2.0):

@@ -19,8 +19,8 @@ from sklearn_fairloss.calibration import (
     MMCEPenalty,
     SampleDependentFocalLoss,
 )
-from sklearn_fairloss.calibration._cape import bin_estimate, kernel_estimate
 from sklearn_fairloss.losses import CrossEntropyLoss, LossBase
+from sklearn_fairloss.losses._cape import bin_estimate, kernel_estimate
 
 PENALTIES = [
     MMCEPenalty(),

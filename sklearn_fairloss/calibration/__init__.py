@@ -1,31 +1,31 @@
 """Calibration: post-hoc calibrators fitted on held-out logits, globally or per group.
 
-- global: :class:`TemperatureScaling`, :class:`VectorScaling`, :class:`MatrixScaling`,
-  :class:`IsotonicCalibration`;
-- per protected group: :class:`GroupTemperatureScaling` (with optional shrinkage to a shared
-  temperature).
-
-:func:`get_post_calibrator` turns a string alias (:data:`POST_CALIBRATORS`) or an object into a
-fresh calibrator, for ``FairLossClassifier(post_calibration=...)``.
+The post-hoc calibrators live in :mod:`sklearn_fairloss.postprocessing` (torch-free) and are
+re-exported here: :class:`TemperatureScaling`, :class:`VectorScaling`, :class:`MatrixScaling`,
+:class:`IsotonicCalibration`, :class:`GroupTemperatureScaling`, their base class
+:class:`PostCalibratorBase`, and :func:`get_post_calibrator` with its aliases
+:data:`POST_CALIBRATORS` (for ``FairLossClassifier(post_calibration=...)``).
 
 Training-time terms (torch; imported lazily, so that the post-hoc calibrators above do not
 import torch):
 
 - data losses: :class:`SampleDependentFocalLoss` (FLSD-53), :class:`EnsLoss`,
-  :class:`CaPELoss`;
+  :class:`CaPELoss`, re-exported from :mod:`sklearn_fairloss.losses`, where they live;
 - additive penalties: :class:`CalibrationPenaltyBase`, :class:`MMCEPenalty`,
   :class:`DCAPenalty`;
 - :class:`CorrectnessAwareCalibrator`, a post-hoc calibrator that needs the model
   (``fit(logits_fn, X, y)``), not only its logits.
 """
 
-from ._group import POST_CALIBRATORS, GroupTemperatureScaling, get_post_calibrator
-from ._posthoc import (
+from ..postprocessing import (
+    POST_CALIBRATORS,
+    GroupTemperatureScaling,
     IsotonicCalibration,
     MatrixScaling,
     PostCalibratorBase,
     TemperatureScaling,
     VectorScaling,
+    get_post_calibrator,
 )
 
 __all__ = [
@@ -46,9 +46,9 @@ _LAZY = {
     "CalibrationPenaltyBase": "._penalties",
     "MMCEPenalty": "._penalties",
     "DCAPenalty": "._penalties",
-    "SampleDependentFocalLoss": "._focal_sample_dependent",
-    "EnsLoss": "._ensloss",
-    "CaPELoss": "._cape",
+    "SampleDependentFocalLoss": "..losses",
+    "EnsLoss": "..losses",
+    "CaPELoss": "..losses",
     "CorrectnessAwareCalibrator": "._correctness",
 }
 __all__ += list(_LAZY)

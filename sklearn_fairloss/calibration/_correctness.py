@@ -7,8 +7,10 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, check_scalar
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
+
+from .._param_validation import InstanceOf, Integer, ParamsValidationMixin, Real
 
 __all__ = ["CorrectnessAwareCalibrator"]
 
@@ -38,7 +40,7 @@ class _TemperatureNet(nn.Module):
         return torch.exp(self.log_max * torch.tanh(raw / self.log_max))
 
 
-class CorrectnessAwareCalibrator(BaseEstimator):
+class CorrectnessAwareCalibrator(ParamsValidationMixin, BaseEstimator):
     """Post-hoc calibrator trained with the correctness-aware (CA) objective.
 
     A small network predicts a temperature ``T(x) > 0`` for each row; calibrated logits are
@@ -115,6 +117,19 @@ class CorrectnessAwareCalibrator(BaseEstimator):
     (2, 2)
     """
 
+    _parameter_constraints = {
+        "n_views": [Integer(1)],
+        "noise_scale": [Real(0.0)],
+        "dropout_rate": [Real(0.0, 1.0, high_open=True)],
+        "top_k": [Integer(1)],
+        "hidden_size": [Integer(1)],
+        "max_temperature": [Real(1.0, low_open=True)],
+        "max_iter": [Integer(0)],
+        "learning_rate": [Real(0.0, low_open=True)],
+        "random_state": [None, Integer(0), InstanceOf(np.random.RandomState,
+                                                    "a numpy RandomState")],
+    }
+
     def __init__(
         self,
         n_views=3,
@@ -136,19 +151,6 @@ class CorrectnessAwareCalibrator(BaseEstimator):
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.random_state = random_state
-
-    def _check_params(self):
-        check_scalar(self.n_views, "n_views", numbers.Integral, min_val=1)
-        check_scalar(self.noise_scale, "noise_scale", numbers.Real, min_val=0.0)
-        check_scalar(self.dropout_rate, "dropout_rate", numbers.Real, min_val=0.0, max_val=1.0,
-                     include_boundaries="left")
-        check_scalar(self.top_k, "top_k", numbers.Integral, min_val=1)
-        check_scalar(self.hidden_size, "hidden_size", numbers.Integral, min_val=1)
-        check_scalar(self.max_temperature, "max_temperature", numbers.Real, min_val=1.0,
-                     include_boundaries="neither")
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=0)
-        check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0.0,
-                     include_boundaries="neither")
 
     @staticmethod
     def _logits(logits_fn, X, n_rows):
@@ -211,7 +213,7 @@ class CorrectnessAwareCalibrator(BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         X = self._check_X(X)
         n = X.shape[0]
         y = np.asarray(y)

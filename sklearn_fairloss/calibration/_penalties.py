@@ -1,9 +1,10 @@
 """Additive calibration penalties (MMCE, DCA) and their contract.
 
 A calibration penalty is a small ``torch.nn.Module`` that is also a scikit-learn style
-parameter holder (``get_params``/``set_params``, ``clone``-able, picklable), like the data
-losses of :mod:`sklearn_fairloss.losses` and the fairness penalties of
-:mod:`sklearn_fairloss.fairness`.
+parameter holder (``get_params``/``set_params``, ``clone``-able, picklable, parameters
+declared in ``_parameter_constraints`` and checked once), like the data losses of
+:mod:`sklearn_fairloss.losses` and the fairness penalties of :mod:`sklearn_fairloss.fairness`
+(all are :class:`~sklearn_fairloss._torch_utils.ParamsModule`).
 
 Contract
 --------
@@ -26,29 +27,14 @@ the *correctness* ``c_i = 1[argmax_k p_ik == y_i]`` (top-label calibration): gra
 through the confidences, the correctness is a step function of the logits.
 """
 
-import math
-
 import torch
-from sklearn.base import BaseEstimator, clone
-from torch import nn
+
+from .._param_validation import InstanceOf, Real
+from .._registry import resolve_alias
+from .._torch_utils import ParamsModule, row_weights
 
 __all__ = ["CALIBRATION_PENALTIES", "CalibrationPenaltyBase", "DCAPenalty", "MMCEPenalty",
            "get_calibration_penalty"]
-
-
-def _check_positive(value, name):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
-    return float(value)
-
-
-def _weights(sample_weight, logits):
-    """Row weights in ``logits``' dtype and device (all ones for ``None``)."""
-    n = logits.shape[0]
-    if sample_weight is None:
-        return torch.ones(n, dtype=logits.dtype, device=logits.device)
-    return torch.as_tensor(sample_weight).to(dtype=logits.dtype, device=logits.device).reshape(n)
 
 
 def confidence_correctness(logits, y):
@@ -69,11 +55,12 @@ def confidence_correctness(logits, y):
     return confidence, correct
 
 
-class CalibrationPenaltyBase(BaseEstimator, nn.Module):
+class CalibrationPenaltyBase(ParamsModule):
     """Base class of the additive calibration penalties.
 
     Subclasses call ``super().__init__()`` first, store their constructor parameters
-    unchanged, and implement :meth:`forward`. See the module docstring of
+    unchanged, declare them in ``_parameter_constraints`` and implement :meth:`forward`
+    (calling ``self._ensure_validated()`` first). See the module docstring of
     ``sklearn_fairloss.calibration._penalties`` for the contract.
 
     Examples
@@ -87,15 +74,9 @@ class CalibrationPenaltyBase(BaseEstimator, nn.Module):
     0.5
     """
 
-    def __init__(self):
-        nn.Module.__init__(self)
-
     def forward(self, logits, y, sample_weight=None):
         """The penalty, a non-negative scalar tensor; implemented by subclasses."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward.")
-
-    # nn.Module defines __call__ and __repr__; keep scikit-learn's readable repr.
-    __repr__ = BaseEstimator.__repr__
 
 
 class MMCEPenalty(CalibrationPenaltyBase):
@@ -150,6 +131,12 @@ class MMCEPenalty(CalibrationPenaltyBase):
     0.0625
     """
 
+    _parameter_constraints = {
+        "bandwidth": [Real(0.0, low_open=True)],
+        "squared": [InstanceOf(bool, "a bool")],
+        "weighted": [InstanceOf(bool, "a bool")],
+    }
+
     def __init__(self, bandwidth=0.4, squared=False, weighted=False):
         super().__init__()
         self.bandwidth = bandwidth
@@ -162,8 +149,9 @@ class MMCEPenalty(CalibrationPenaltyBase):
 
     def forward(self, logits, y, sample_weight=None):
         """The MMCE of the batch, a non-negative scalar tensor."""
-        bandwidth = _check_positive(self.bandwidth, "bandwidth")
-        weights = _weights(sample_weight, logits)
+        self._ensure_validated()
+        bandwidth = float(self.bandwidth)
+        weights = row_weights(sample_weight, logits)
         confidence, correct = confidence_correctness(logits, y)
         if self.weighted:
             squared = self._weighted_squared(confidence, correct, weights, bandwidth)
@@ -219,7 +207,8 @@ class DCAPenalty(CalibrationPenaltyBase):
 
     def forward(self, logits, y, sample_weight=None):
         """The DCA of the batch, a non-negative scalar tensor."""
-        weights = _weights(sample_weight, logits)
+        self._ensure_validated()
+        weights = row_weights(sample_weight, logits)
         confidence, correct = confidence_correctness(logits, y)
         total = weights.sum().clamp_min(torch.finfo(logits.dtype).tiny)
         return ((weights * (correct - confidence)).sum() / total).abs()
@@ -248,18 +237,6 @@ def get_calibration_penalty(calibration):
     >>> get_calibration_penalty("mmce")
     MMCEPenalty()
     """
-    if calibration is None:
-        return None
-    if isinstance(calibration, str):
-        if calibration not in CALIBRATION_PENALTIES:
-            raise ValueError(
-                f"Unknown calibration penalty {calibration!r}. Valid string aliases: "
-                f"{sorted(CALIBRATION_PENALTIES)}, or pass a CalibrationPenaltyBase object."
-            )
-        return CALIBRATION_PENALTIES[calibration]()
-    if isinstance(calibration, CalibrationPenaltyBase):
-        return clone(calibration)
-    raise TypeError(
-        "calibration must be a string alias or a CalibrationPenaltyBase instance; got "
-        f"{type(calibration).__name__}."
-    )
+    return resolve_alias(calibration, CALIBRATION_PENALTIES, param="calibration penalty",
+                         base=CalibrationPenaltyBase, allow_none=True,
+                         example="sklearn_fairloss.calibration.MMCEPenalty()")

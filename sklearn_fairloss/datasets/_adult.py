@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ._base import as_category, check_frame, finish, open_data_text
+from ._base import DatasetInfo, as_category, check_frame, finish, loader_doc, open_data_text
 
 __all__ = ["load_adult"]
 
@@ -73,6 +73,9 @@ def _read_file(name, skiprows):
     return frame
 
 
+ADULT = DatasetInfo(ADULT_SENSITIVE, ADULT_TARGET_NAMES, ADULT_DESCR)
+
+
 @functools.lru_cache(maxsize=1)
 def _load_adult_frames():
     train = _read_file("adult.data.gz", skiprows=0)
@@ -88,6 +91,7 @@ def _load_adult_frames():
     return frame, target
 
 
+@loader_doc(ADULT)
 def load_adult(*, return_X_y=False, return_sensitive=None):
     """Load the UCI Adult (Census Income) data shipped with the package (no download).
 
@@ -99,13 +103,7 @@ def load_adult(*, return_X_y=False, return_sensitive=None):
 
     Parameters
     ----------
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    return_sensitive : str, list of str or True, default=None
-        Return the triple ``(data, target, sensitive)`` instead: a str (one of "sex", "race",
-        "age", "marital-status") gives that column as a Series, a list of names gives a
-        DataFrame of those columns, True gives the whole sensitive DataFrame. When it is given
-        the triple is returned whatever ``return_X_y`` says.
+    {loader_params}
 
     Returns
     -------
@@ -120,25 +118,7 @@ def load_adult(*, return_X_y=False, return_sensitive=None):
             1 for income >50K, 0 for <=50K.
         sensitive : DataFrame of shape (48842, 4)
             Copies of the columns sex, race, age and marital-status of ``data``.
-        feature_names : list of str
-            The columns of ``data``.
-        target_names : ndarray of str
-            ``['<=50K', '>50K']``: the meaning of target 0 and 1.
-        sensitive_names : list of str
-            The columns of ``sensitive``.
-        DESCR : str
-            Description, provenance and licence.
-
-    (data, target) : tuple if ``return_X_y`` is True
-    (data, target, sensitive) : tuple if ``return_sensitive`` is given
-        ``sensitive`` is a Series for one name, a DataFrame otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``return_sensitive`` names a column that is not a sensitive attribute.
-    TypeError
-        If ``return_sensitive`` is not None, True, a str or a list of str.
+        {loader_returns}
 
     Notes
     -----
@@ -166,13 +146,5 @@ def load_adult(*, return_X_y=False, return_sensitive=None):
     >>> adult.sensitive_names
     ['sex', 'race', 'age', 'marital-status']
     """
-    frame, target = _load_adult_frames()
-    return finish(
-        frame.copy(),
-        target.copy(),
-        ADULT_SENSITIVE,
-        target_names=ADULT_TARGET_NAMES,
-        descr=ADULT_DESCR,
-        return_X_y=return_X_y,
-        return_sensitive=return_sensitive,
-    )
+    return finish(*_load_adult_frames(), ADULT, return_X_y=return_X_y,
+                  return_sensitive=return_sensitive)

@@ -2,14 +2,48 @@
 
 import gzip
 import io
+from collections import namedtuple
 from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["as_category", "check_frame", "finish", "open_data_text", "read_data_bytes"]
+__all__ = ["DatasetInfo", "as_category", "check_frame", "finish", "loader_doc",
+           "open_data_text", "read_data_bytes"]
 
 _DATA_PACKAGE = "sklearn_fairloss.datasets"
+
+DatasetInfo = namedtuple("DatasetInfo", ["sensitive", "target_names", "descr"])
+DatasetInfo.__doc__ = """What a loader returns besides the frames: the sensitive column names,
+the meaning of targets 0 and 1, and the ``DESCR`` text."""
+
+# Docstring sections every loader shares, filled in by :func:`loader_doc`.
+_PARAMS_DOC = """return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    return_sensitive : str, list of str or True, default=None
+        Return the triple ``(data, target, sensitive)`` instead: a str (one of {names})
+        gives that column as a Series, a list of names gives a DataFrame of those columns,
+        True gives the whole sensitive DataFrame. When it is given the triple is returned
+        whatever ``return_X_y`` says."""
+_RETURNS_DOC = """feature_names : list of str
+            The columns of ``data``.
+        target_names : ndarray of str
+            ``{target_names}``: the meaning of target 0 and 1.
+        sensitive_names : list of str
+            The columns of ``sensitive``.
+        DESCR : str
+            Description, provenance and licence.
+
+    (data, target) : tuple if ``return_X_y`` is True
+    (data, target, sensitive) : tuple if ``return_sensitive`` is given
+        ``sensitive`` is a Series for one name, a DataFrame otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``return_sensitive`` names a column that is not a sensitive attribute.
+    TypeError
+        If ``return_sensitive`` is not None, True, a str or a list of str."""
 
 
 def read_data_bytes(name):
@@ -61,16 +95,30 @@ def _check_return_sensitive(return_sensitive, available):
     return names, single
 
 
-def finish(data, target, sensitive_names, *, target_names, descr, return_X_y,
-           return_sensitive):
-    """Build the loader's return value from freshly copied frames.
+def loader_doc(info):
+    """Decorator: fill the ``{loader_params}`` and ``{loader_returns}`` sections of a loader's
+    docstring from its :class:`DatasetInfo`."""
+    names = ", ".join(f'"{name}"' for name in info.sensitive)
 
-    ``data`` (DataFrame) and ``target`` (Series) must already be copies owned by the caller;
+    def fill(loader):
+        loader.__doc__ = loader.__doc__.replace(
+            "{loader_params}", _PARAMS_DOC.format(names=names)).replace(
+            "{loader_returns}", _RETURNS_DOC.format(target_names=list(info.target_names)))
+        return loader
+
+    return fill
+
+
+def finish(data, target, info, *, return_X_y, return_sensitive, **extra):
+    """Build the loader's return value from copies of the cached frames.
+
     ``sensitive`` is built from columns of ``data`` so that it is always aligned with it.
+    ``extra`` frames (copied too) become further attributes of the Bunch.
     """
-    sensitive = data[list(sensitive_names)].copy()
+    data, target = data.copy(), target.copy()
+    sensitive = data[list(info.sensitive)].copy()
     if return_sensitive is not None and return_sensitive is not False:
-        names, single = _check_return_sensitive(return_sensitive, sensitive_names)
+        names, single = _check_return_sensitive(return_sensitive, info.sensitive)
         A = sensitive[names[0]] if single else sensitive[names]
         return data, target, A
     if return_X_y:
@@ -80,9 +128,10 @@ def finish(data, target, sensitive_names, *, target_names, descr, return_X_y,
         target=target,
         sensitive=sensitive,
         feature_names=list(data.columns),
-        target_names=np.asarray(target_names, dtype=object),
-        sensitive_names=list(sensitive_names),
-        DESCR=descr,
+        target_names=np.asarray(info.target_names, dtype=object),
+        sensitive_names=list(info.sensitive),
+        DESCR=info.descr,
+        **{name: frame.copy() for name, frame in extra.items()},
     )
 
 

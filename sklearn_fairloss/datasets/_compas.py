@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ._base import as_category, check_frame, finish, open_data_text
+from ._base import DatasetInfo, as_category, check_frame, finish, loader_doc, open_data_text
 
 __all__ = ["load_compas"]
 
@@ -60,6 +60,9 @@ the defendants are left out.
 """
 
 
+COMPAS = DatasetInfo(COMPAS_SENSITIVE, COMPAS_TARGET_NAMES, COMPAS_DESCR)
+
+
 @functools.lru_cache(maxsize=1)
 def _load_compas_frames():
     raw = pd.read_csv(
@@ -88,6 +91,7 @@ def _load_compas_frames():
     return data, target, scores
 
 
+@loader_doc(COMPAS)
 def load_compas(*, return_X_y=False, return_sensitive=None):
     """Load ProPublica's COMPAS two-year recidivism data shipped with the package.
 
@@ -99,13 +103,7 @@ def load_compas(*, return_X_y=False, return_sensitive=None):
 
     Parameters
     ----------
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    return_sensitive : str, list of str or True, default=None
-        Return the triple ``(data, target, sensitive)`` instead: a str (one of "race", "sex",
-        "age") gives that column as a Series, a list of names gives a DataFrame of those
-        columns, True gives the whole sensitive DataFrame. When it is given the triple is
-        returned whatever ``return_X_y`` says.
+    {loader_params}
 
     Returns
     -------
@@ -124,25 +122,7 @@ def load_compas(*, return_X_y=False, return_sensitive=None):
             COMPAS's own risk scores (decile_score, score_text, v_decile_score,
             v_score_text), not features; score_text is an ordered category Low < Medium <
             High.
-        feature_names : list of str
-            The columns of ``data``.
-        target_names : ndarray of str
-            ``['no recidivism', 'recidivism']``: the meaning of target 0 and 1.
-        sensitive_names : list of str
-            The columns of ``sensitive``.
-        DESCR : str
-            Description, provenance and licence.
-
-    (data, target) : tuple if ``return_X_y`` is True
-    (data, target, sensitive) : tuple if ``return_sensitive`` is given
-        ``sensitive`` is a Series for one name, a DataFrame otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``return_sensitive`` names a column that is not a sensitive attribute.
-    TypeError
-        If ``return_sensitive`` is not None, True, a str or a list of str.
+        {loader_returns}
 
     References
     ----------
@@ -165,15 +145,5 @@ def load_compas(*, return_X_y=False, return_sensitive=None):
     {'Low': 3421, 'Medium': 1607, 'High': 1144}
     """
     data, target, scores = _load_compas_frames()
-    result = finish(
-        data.copy(),
-        target.copy(),
-        COMPAS_SENSITIVE,
-        target_names=COMPAS_TARGET_NAMES,
-        descr=COMPAS_DESCR,
-        return_X_y=return_X_y,
-        return_sensitive=return_sensitive,
-    )
-    if not isinstance(result, tuple):
-        result.scores = scores.copy()
-    return result
+    return finish(data, target, COMPAS, return_X_y=return_X_y,
+                  return_sensitive=return_sensitive, scores=scores)

@@ -6,7 +6,15 @@ import json
 import numpy as np
 import pandas as pd
 
-from ._base import as_category, check_frame, finish, open_data_text, read_data_bytes
+from ._base import (
+    DatasetInfo,
+    as_category,
+    check_frame,
+    finish,
+    loader_doc,
+    open_data_text,
+    read_data_bytes,
+)
 
 __all__ = ["load_german"]
 
@@ -78,6 +86,9 @@ gives a cost matrix (classifying a bad customer as good costs 5, the reverse 1).
 """
 
 
+GERMAN = DatasetInfo(GERMAN_SENSITIVE, GERMAN_TARGET_NAMES, GERMAN_DESCR)
+
+
 @functools.lru_cache(maxsize=1)
 def _load_german_frames():
     maps = json.loads(read_data_bytes("german.values_maps.json.gz"))
@@ -116,6 +127,7 @@ def _load_german_frames():
     return data, target
 
 
+@loader_doc(GERMAN)
 def load_german(*, return_X_y=False, return_sensitive=None):
     """Load the Statlog German Credit data shipped with the package, codes decoded.
 
@@ -127,13 +139,7 @@ def load_german(*, return_X_y=False, return_sensitive=None):
 
     Parameters
     ----------
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    return_sensitive : str, list of str or True, default=None
-        Return the triple ``(data, target, sensitive)`` instead: a str (one of "sex", "age",
-        "foreign_worker") gives that column as a Series, a list of names gives a DataFrame of
-        those columns, True gives the whole sensitive DataFrame. When it is given the triple
-        is returned whatever ``return_X_y`` says.
+    {loader_params}
 
     Returns
     -------
@@ -148,25 +154,7 @@ def load_german(*, return_X_y=False, return_sensitive=None):
             1 for bad credit (the risk), 0 for good credit.
         sensitive : DataFrame of shape (1000, 3)
             Copies of the columns sex, age and foreign_worker of ``data``.
-        feature_names : list of str
-            The columns of ``data``.
-        target_names : ndarray of str
-            ``['good', 'bad']``: the meaning of target 0 and 1.
-        sensitive_names : list of str
-            The columns of ``sensitive``.
-        DESCR : str
-            Description, provenance and licence.
-
-    (data, target) : tuple if ``return_X_y`` is True
-    (data, target, sensitive) : tuple if ``return_sensitive`` is given
-        ``sensitive`` is a Series for one name, a DataFrame otherwise.
-
-    Raises
-    ------
-    ValueError
-        If ``return_sensitive`` names a column that is not a sensitive attribute.
-    TypeError
-        If ``return_sensitive`` is not None, True, a str or a list of str.
+        {loader_returns}
 
     References
     ----------
@@ -187,13 +175,5 @@ def load_german(*, return_X_y=False, return_sensitive=None):
     >>> list(german.target_names[[0, 1]])
     ['good', 'bad']
     """
-    data, target = _load_german_frames()
-    return finish(
-        data.copy(),
-        target.copy(),
-        GERMAN_SENSITIVE,
-        target_names=GERMAN_TARGET_NAMES,
-        descr=GERMAN_DESCR,
-        return_X_y=return_X_y,
-        return_sensitive=return_sensitive,
-    )
+    return finish(*_load_german_frames(), GERMAN, return_X_y=return_X_y,
+                  return_sensitive=return_sensitive)

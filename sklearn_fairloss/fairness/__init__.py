@@ -8,16 +8,17 @@ Two kinds (see :mod:`sklearn_fairloss.fairness._base` for the exact contract):
 - group scalings (:class:`GroupScalingBase`), which reweight the per-row data losses:
   :class:`WorstGroupLoss`, :class:`FairErrorBoundScaling`, :class:`FairIdentityScaling`.
 
-:class:`GroupThresholds` is a post-processing decision rule (numpy): one threshold per group
-for demographic parity or equal opportunity, used by ``FairLossClassifier(group_thresholds=...)``.
+:class:`GroupThresholds` is a post-processing decision rule (numpy), re-exported from
+:mod:`sklearn_fairloss.postprocessing`: one threshold per group for demographic parity or
+equal opportunity, used by ``FairLossClassifier(decision=GroupThresholds(...))``.
 
 :func:`get_fairness` turns a string alias (:data:`FAIRNESS`) or an object into a fresh object.
 """
 
+from ..postprocessing import GroupThresholds
 from ._base import GroupScalingBase, PenaltyBase
 from ._distance_covariance import DistanceCovariance
 from ._error_bound_scaling import FairErrorBoundScaling
-from ._group_thresholds import GroupThresholds
 from ._identity_scaling import FairIdentityScaling
 from ._parity import DemographicParity, EqualizedOdds, EqualOpportunity
 from ._registry import FAIRNESS, get_fairness

@@ -1,10 +1,24 @@
 """The contract every fairness penalty and group scaling of the package follows.
 
 Fairness objects are small ``torch.nn.Module`` objects that are also scikit-learn style
-parameter holders (``get_params``/``set_params``, ``clone``-able, picklable), like the data
-losses of :mod:`sklearn_fairloss.losses`, so that ``GridSearchCV`` can tune
-``fairness__aggregate`` on :class:`~sklearn_fairloss.FairLossClassifier`. They know torch, not
-estimators nor skorch. There are two kinds, and the estimator composes them differently.
+parameter holders (``get_params``/``set_params``, ``clone``-able, picklable; see
+:class:`~sklearn_fairloss._torch_utils.ParamsModule`), like the data losses of
+:mod:`sklearn_fairloss.losses`, so that ``GridSearchCV`` can tune ``fairness__aggregate`` on
+:class:`~sklearn_fairloss.FairLossClassifier`. Their parameters are declared in
+``_parameter_constraints`` and checked once. There are two kinds; each composes itself with
+the data loss in :meth:`objective`, so that the training engine needs no knowledge of either:
+
+``total, terms = fairness.objective(loss, logits, y, batch, strength, training)``
+
+with ``batch`` the dict of the batch's extras (``"sensitive"``, ``"sample_weight"``, optionally
+``"sensitive_values"``), ``strength`` the current fairness strength and ``terms`` the detached
+``"data_loss"`` and ``"fairness_penalty"`` (for a scaling: the scaled loss minus the data loss).
+
+Every fairness object takes ``warmup`` (epochs over which the strength ramps up linearly from
+``strength / warmup`` to the full strength) and declares, in :meth:`PenaltyBase.callbacks`,
+the skorch callback :class:`~sklearn_fairloss._callbacks.StrengthWarmup` that applies it at the
+start of every epoch (setting ``net.criterion_.strength`` and recording the history column
+``"fairness_strength"``).
 
 The batch
 ---------
@@ -32,9 +46,9 @@ stores ``n_groups_``/``numeric_`` and allocates state (the group weights of
 --------------------------------------------
 ``penalty(logits, y, sensitive, sample_weight=None, sensitive_values=None) -> scalar``, a
 differentiable function of ``softmax(logits)``, non-negative, zero when the predictions do not
-depend on the groups. The estimator adds it to the data loss::
+depend on the groups. :meth:`PenaltyBase.objective` adds it to the data loss::
 
-    total = data_loss + fairness_strength * penalty(...)
+    total = data_loss + strength * penalty(...)
 
 Group statistics are weighted means ``sum(w * v) / sum(w)`` within each group, so weight 2 on a
 row equals duplicating it. Groups (or group-class cells) absent from a batch, or whose weights
@@ -45,12 +59,14 @@ never NaN.
 ---------------------------------------------
 Group DRO (:class:`WorstGroupLoss`), fair error-bound scaling (:class:`FairErrorBoundScaling`)
 and fair identity scaling (:class:`FairIdentityScaling`) do not add a term: they reweight the
-*per-row data losses*. The estimator needs the per-row losses ``l`` (shape ``(n,)``, with the
-autograd graph, e.g. ``LossBase.per_sample_loss``) and, in ``get_loss``::
+*per-row data losses* (class attribute ``reweights_rows = True``), so the loss must be a mean of
+per-row losses (``loss.per_sample``). :meth:`GroupScalingBase.objective`
+takes the per-row losses ``l`` (shape ``(n,)``, with the autograd graph,
+``loss.per_sample_loss``) and computes::
 
     if training:
         scaling.update(l.detach(), y, sensitive, sample_weight)   # state step, once per batch
-    total = scaling(l, y, sensitive, sample_weight, strength=fairness_strength)
+    total = scaling(l, y, sensitive, sample_weight, strength=strength)
 
 ``scaling(...)`` (``forward``) is ``weighted_mean(l, w * row_weights(...) ** strength)``, that is
 ``sum(w * s**strength * l) / sum(w * s**strength)``. Its pieces, for estimators that compose
@@ -60,7 +76,9 @@ differently:
   multipliers ``s`` of the sample weights, **detached** (no gradient flows through them) and
   normalised so that ``sum(w * s) == sum(w)``. Only ratios matter, since the weighted mean
   divides by ``sum(w * s)``. Each row's multiplier depends on its group (and, for fair identity
-  scaling, on its own loss); groups are the cells of the combination of all attributes.
+  scaling, on its own loss); groups are the cells of the combination of all attributes. The
+  built-in scalings implement the hook ``_multipliers(loss, cells, weights)`` that
+  ``row_weights`` calls with the detached losses, the cell of each row and the row weights.
 - ``update(per_row_loss, y, sensitive, sample_weight=None) -> self``: one step of the state
   (the exponentiated-gradient step of group DRO). A no-op for stateless scalings. Call it once
   per *training* batch, before ``row_weights`` (the order of Sagawa et al.'s Algorithm 1), and
@@ -84,9 +102,10 @@ tune ``fairness_strength`` for scalings just as for penalties.
 import math
 
 import torch
-import torch.nn.functional as F
-from sklearn.base import BaseEstimator
-from torch import nn
+
+from .._callbacks import StrengthWarmup
+from .._param_validation import Integer
+from .._torch_utils import ParamsModule, accumulation_dtype, one_hot, row_weights, weighted_mean
 
 __all__ = ["GroupScalingBase", "PenaltyBase"]
 
@@ -105,25 +124,12 @@ def _sensitive_2d(sensitive):
     return sensitive.long()
 
 
-def _accumulation_dtype(tensor):
-    """float64 for group statistics (exact zeros for identical groups), except on MPS."""
-    return tensor.dtype if tensor.device.type == "mps" else torch.float64
-
-
-def _row_weights(sample_weight, n, like):
-    """Per-row weights as a tensor of ``like``'s dtype and device (ones when None)."""
-    if sample_weight is None:
-        return torch.ones(n, dtype=like.dtype, device=like.device)
-    sample_weight = torch.as_tensor(sample_weight)
-    return sample_weight.to(dtype=like.dtype, device=like.device).reshape(n)
-
-
-def _one_hot(codes, n_groups=None, dtype=torch.float32):
+def _group_one_hot(codes, n_groups=None, dtype=torch.float32):
     """One-hot ``(n, G)`` of integer codes, ``G >= n_groups`` and ``> max(codes)``."""
     size = int(codes.max()) + 1 if codes.numel() else 1
     if n_groups is not None:
         size = max(size, int(n_groups))
-    return F.one_hot(codes, size).to(dtype)
+    return one_hot(codes, size, dtype)
 
 
 def _batch_cells(sensitive):
@@ -138,7 +144,7 @@ def _group_means(values, weights, cells, n_cells=None):
 
     Returns ``(means, present)`` of shape ``(G,)``; absent cells have mean 0.
     """
-    onehot = _one_hot(cells, n_cells, values.dtype)
+    onehot = _group_one_hot(cells, n_cells, values.dtype)
     den = onehot.T @ weights
     num = onehot.T @ (weights * values)
     present = den > 0
@@ -155,11 +161,27 @@ def _normalise(multipliers, weights):
     return multipliers * (target / total)
 
 
-class _FairnessObject(BaseEstimator, nn.Module):
-    """What penalties and scalings share: parameter holding and :meth:`set_groups`."""
+def _batch_probabilities(logits, sensitive, sample_weight):
+    """Group codes ``(n, k)`` on ``logits``' device, the softmax probabilities in the
+    accumulation dtype (float64: identical groups give exact zeros) and the row weights."""
+    sensitive = _sensitive_2d(sensitive).to(logits.device)
+    probs = torch.softmax(logits.to(accumulation_dtype(logits)), dim=1)
+    return sensitive, probs, row_weights(sample_weight, probs)
 
-    def __init__(self):
-        nn.Module.__init__(self)
+
+class _FairnessObject(ParamsModule):
+    """What penalties and scalings share: parameter holding, :meth:`set_groups`, the
+    strength warm-up and the objective's interface."""
+
+    _parameter_constraints = {"warmup": [Integer(0)]}
+
+    #: Whether the term reweights the per-row data losses (then the loss must have
+    #: ``per_sample = True``), a class-level capability.
+    reweights_rows = False
+
+    def __init__(self, warmup=0):
+        super().__init__()
+        self.warmup = warmup
 
     def set_groups(self, n_groups, numeric=None):
         """Learn the number of groups of each attribute (called on a clone in ``fit``).
@@ -198,15 +220,61 @@ class _FairnessObject(BaseEstimator, nn.Module):
             return None
         return groups[j]
 
-    # nn.Module defines __call__ and __repr__; keep scikit-learn's readable repr.
-    __repr__ = BaseEstimator.__repr__
+    def callbacks(self):
+        """The strength warm-up, ``[("fairness_warmup", StrengthWarmup(warmup))]``.
+
+        It runs every epoch (also with ``warmup=0``), so the history always has the column
+        ``"fairness_strength"``.
+
+        Returns
+        -------
+        list of (str, skorch.callbacks.Callback)
+        """
+        return [("fairness_warmup", StrengthWarmup(self.warmup))]
+
+    def objective(self, loss, logits, y, batch, strength, training=False):
+        """The training objective of ``loss`` with this fairness term, and its parts.
+
+        Parameters
+        ----------
+        loss : sklearn_fairloss.losses.LossBase
+            The data loss.
+        logits : torch.Tensor of shape (n, n_classes)
+        y : torch.Tensor of shape (n,)
+            Class codes.
+        batch : dict of str to torch.Tensor
+            The batch's extras: ``"sensitive"`` (group codes ``(n, k)``), and optionally
+            ``"sample_weight"`` and ``"sensitive_values"``.
+        strength : float
+            The fairness strength of this batch.
+        training : bool, default=False
+            Whether this is a training batch (state, such as group DRO's weights, moves on
+            training batches only).
+
+        Returns
+        -------
+        total : torch.Tensor
+            The scalar objective, with its autograd graph.
+        terms : dict of str to torch.Tensor
+            Detached ``"data_loss"`` and ``"fairness_penalty"``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement objective.")
 
 
 class PenaltyBase(_FairnessObject):
     """Base class of the additive fairness penalties.
 
-    Subclasses call ``super().__init__()`` first, store their constructor parameters
-    unchanged, and implement :meth:`forward`. See the module docstring for the contract.
+    Subclasses call ``super().__init__(warmup=warmup)`` first, store their constructor
+    parameters unchanged, and implement :meth:`forward` (calling ``self._ensure_validated()``
+    first). See the module docstring for the contract.
+
+    Parameters
+    ----------
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     Examples
     --------
@@ -223,12 +291,44 @@ class PenaltyBase(_FairnessObject):
         """The penalty, a scalar tensor; implemented by subclasses."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward.")
 
+    def objective(self, loss, logits, y, batch, strength, training=False):
+        """``data_loss + strength * penalty`` (see :meth:`_FairnessObject.objective`).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_fairloss.fairness import DemographicParity
+        >>> from sklearn_fairloss.losses import CrossEntropyLoss
+        >>> logits = torch.tensor([[0.0, 2.0], [0.0, -2.0]])
+        >>> batch = {"sensitive": torch.tensor([0, 1])}
+        >>> total, terms = DemographicParity().objective(
+        ...     CrossEntropyLoss(), logits, torch.tensor([1, 0]), batch, strength=2.0)
+        >>> round(float(terms["fairness_penalty"]), 4), round(float(total), 4)
+        (0.3808, 0.8885)
+        """
+        sample_weight = batch.get("sample_weight")
+        data_loss = loss(logits, y, sample_weight=sample_weight)
+        penalty = self(logits, y, batch["sensitive"], sample_weight=sample_weight,
+                       sensitive_values=batch.get("sensitive_values"))
+        total = data_loss + strength * penalty
+        return total, {"data_loss": data_loss.detach(), "fairness_penalty": penalty.detach()}
+
 
 class GroupScalingBase(_FairnessObject):
     """Base class of the group scalings, which reweight per-row data losses.
 
-    Subclasses implement :meth:`row_weights` and, when they keep state, :meth:`update`.
-    See the module docstring for the contract and for why the weights are detached.
+    Subclasses implement ``_multipliers(loss, cells, weights)`` (the detached losses, the
+    cell of each row and the row weights, for a non-empty batch) or :meth:`row_weights`
+    itself and, when they keep state, :meth:`update`. See the module docstring for the
+    contract and for why the weights are detached.
+
+    Parameters
+    ----------
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     Examples
     --------
@@ -242,9 +342,45 @@ class GroupScalingBase(_FairnessObject):
     2.0
     """
 
+    reweights_rows = True
+
+    def _cells(self, sensitive):
+        """Cell of each row: the combinations of attribute codes present in the batch."""
+        return _batch_cells(_sensitive_2d(sensitive))
+
+    def _detached_batch(self, per_row_loss, sensitive, sample_weight):
+        """The detached per-row losses, the cell of each row and the row weights."""
+        loss = per_row_loss.detach()
+        cells = self._cells(sensitive).to(loss.device)
+        return loss, cells, row_weights(sample_weight, loss)
+
+    def _multipliers(self, loss, cells, weights):
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement row_weights or _multipliers."
+        )
+
     def row_weights(self, per_row_loss, y, sensitive, sample_weight=None):
-        """Detached non-negative multipliers ``(n,)`` of the sample weights."""
-        raise NotImplementedError(f"{type(self).__name__} must implement row_weights.")
+        """Detached non-negative multipliers ``(n,)`` of the sample weights.
+
+        Parameters
+        ----------
+        per_row_loss : torch.Tensor of shape (n,)
+            Per-row data losses (only their values are used).
+        y : torch.Tensor of shape (n,)
+            Class codes.
+        sensitive : torch.Tensor of shape (n, k)
+            Group codes.
+        sample_weight : torch.Tensor of shape (n,) or None
+            Row weights.
+
+        Returns
+        -------
+        torch.Tensor of shape (n,)
+        """
+        self._ensure_validated()
+        if per_row_loss.numel() == 0:
+            return torch.ones_like(per_row_loss.detach())
+        return self._multipliers(*self._detached_batch(per_row_loss, sensitive, sample_weight))
 
     def update(self, per_row_loss, y, sensitive, sample_weight=None):
         """One step of the scaling's state on a training batch (no-op by default).
@@ -276,10 +412,11 @@ class GroupScalingBase(_FairnessObject):
         torch.Tensor
             A scalar; zero (not NaN) for an empty batch or all-zero weights.
         """
+        self._ensure_validated()
         strength = float(strength)
         if not math.isfinite(strength) or strength < 0:
             raise ValueError(f"strength must be a finite number >= 0; got {strength!r}.")
-        weights = _row_weights(sample_weight, per_row_loss.shape[0], per_row_loss)
+        weights = row_weights(sample_weight, per_row_loss)
         if per_row_loss.numel() == 0:
             return per_row_loss.sum()
         multipliers = self.row_weights(per_row_loss, y, sensitive, sample_weight)
@@ -288,3 +425,29 @@ class GroupScalingBase(_FairnessObject):
         return (combined * per_row_loss).sum() / total.clamp_min(
             torch.finfo(per_row_loss.dtype).tiny
         )
+
+    def objective(self, loss, logits, y, batch, strength, training=False):
+        """The per-row losses of ``loss`` reweighted by the scaling (see
+        :meth:`_FairnessObject.objective`); the state moves on training batches.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_fairloss.fairness import WorstGroupLoss
+        >>> from sklearn_fairloss.losses import CrossEntropyLoss
+        >>> logits = torch.tensor([[0.0, 2.0], [0.0, -2.0]])
+        >>> batch = {"sensitive": torch.tensor([0, 1])}
+        >>> total, terms = WorstGroupLoss().objective(
+        ...     CrossEntropyLoss(), logits, torch.tensor([0, 1]), batch, strength=1.0)
+        >>> round(float(terms["data_loss"]), 4), round(float(terms["fairness_penalty"]), 4)
+        (2.1269, 0.0)
+        """
+        sample_weight = batch.get("sample_weight")
+        sensitive = batch["sensitive"]
+        per_row = loss.per_sample_loss(logits, y)
+        if training:  # the scaling's state moves on training batches only
+            self.update(per_row.detach(), y, sensitive, sample_weight)
+        total = self(per_row, y, sensitive, sample_weight, strength=strength)
+        data_loss = weighted_mean(per_row.detach(), sample_weight)
+        return total, {"data_loss": data_loss, "fairness_penalty": total.detach() - data_loss}
+

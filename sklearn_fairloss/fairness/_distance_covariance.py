@@ -1,12 +1,12 @@
 """Distance-covariance penalty between predictions and mixed-type protected attributes."""
 
+import numpy as np
 import torch
 
-from ._base import PenaltyBase, _accumulation_dtype, _row_weights, _sensitive_2d
+from .._param_validation import InstanceOf, Options, Real
+from ._base import PenaltyBase, _batch_probabilities
 
 __all__ = ["DistanceCovariance"]
-
-_METHODS = ("ccdcov", "jdcov")
 
 
 def _centred(distances, pi):
@@ -104,6 +104,11 @@ class DistanceCovariance(PenaltyBase):
         flags given to :meth:`set_groups` by the estimator (numeric columns, such as age, are
         continuous), and treats every attribute as categorical when there are none. A
         sequence of booleans (one per attribute) or of column indices overrides it.
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     See Also
     --------
@@ -126,19 +131,22 @@ class DistanceCovariance(PenaltyBase):
     0.2649
     """
 
-    def __init__(self, method="ccdcov", c=1.0, continuous="auto"):
-        super().__init__()
+    _parameter_constraints = {
+        **PenaltyBase._parameter_constraints,
+        "method": [Options("ccdcov", "jdcov")],
+        "c": [Real(0.0)],
+        "continuous": [Options("auto"), InstanceOf((list, tuple, np.ndarray),
+                                                   "a sequence of bool or of column indices")],
+    }
+
+    def __init__(self, method="ccdcov", c=1.0, continuous="auto", warmup=0):
+        super().__init__(warmup=warmup)
         self.method = method
         self.c = c
         self.continuous = continuous
 
     def _continuous_mask(self, k):
-        if isinstance(self.continuous, str):
-            if self.continuous != "auto":
-                raise ValueError(
-                    "continuous must be 'auto', a sequence of bool or a sequence of column "
-                    f"indices; got {self.continuous!r}."
-                )
+        if isinstance(self.continuous, str):  # "auto"
             numeric = getattr(self, "numeric_", None)
             if numeric is None:
                 return [False] * k
@@ -189,18 +197,12 @@ class DistanceCovariance(PenaltyBase):
 
     def forward(self, logits, y, sensitive, sample_weight=None, sensitive_values=None):
         """The penalty for one batch (see the class docstring); a scalar tensor."""
-        if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}; got {self.method!r}.")
+        self._ensure_validated()
         c = float(self.c)
-        if not c >= 0:
-            raise ValueError(f"c must be a number >= 0; got {self.c!r}.")
-        n = logits.shape[0]
         zero = logits.sum() * 0.0
-        if n == 0:
+        if logits.shape[0] == 0:
             return zero
-        sensitive = _sensitive_2d(sensitive).to(logits.device)
-        probs = torch.softmax(logits.to(_accumulation_dtype(logits)), dim=1)
-        weights = _row_weights(sample_weight, n, probs)
+        sensitive, probs, weights = _batch_probabilities(logits, sensitive, sample_weight)
         total = weights.sum()
         if not bool(total > 0):
             return zero

@@ -4,14 +4,8 @@ import math
 
 import torch
 
-from ._base import (
-    GroupScalingBase,
-    _batch_cells,
-    _group_means,
-    _normalise,
-    _row_weights,
-    _sensitive_2d,
-)
+from .._param_validation import Real
+from ._base import GroupScalingBase, _group_means, _normalise
 
 __all__ = ["FairErrorBoundScaling"]
 
@@ -40,6 +34,11 @@ class FairErrorBoundScaling(GroupScalingBase):
     gamma : float, default=1.0
         Exponent of the error-bound ratio (``gamma >= 0``): 0 gives every group the same
         weight (ERM); larger values emphasise the worse groups more.
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     See Also
     --------
@@ -59,20 +58,15 @@ class FairErrorBoundScaling(GroupScalingBase):
     0.8112
     """
 
-    def __init__(self, gamma=1.0):
-        super().__init__()
+    _parameter_constraints = {**GroupScalingBase._parameter_constraints, "gamma": [Real(0.0)]}
+
+    def __init__(self, gamma=1.0, warmup=0):
+        super().__init__(warmup=warmup)
         self.gamma = gamma
 
-    def row_weights(self, per_row_loss, y, sensitive, sample_weight=None):
+    def _multipliers(self, loss, cells, weights):
         """Multipliers ``tanh(1) / tanh((min E / E_g) ** gamma)`` (detached, normalised)."""
         gamma = float(self.gamma)
-        if not (math.isfinite(gamma) and gamma >= 0):
-            raise ValueError(f"gamma must be a finite number >= 0; got {self.gamma!r}.")
-        loss = per_row_loss.detach()
-        if loss.numel() == 0:
-            return torch.ones_like(loss)
-        cells = _batch_cells(_sensitive_2d(sensitive).to(loss.device))
-        weights = _row_weights(sample_weight, loss.shape[0], loss)
         bounds, present = _group_means(loss, weights, cells)
         if not bool(present.any()):
             return torch.ones_like(loss)

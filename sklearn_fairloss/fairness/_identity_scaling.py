@@ -1,21 +1,11 @@
 """Fair identity scaling (FIS): group plus individual scaling of the per-row losses."""
 
-import math
-
 import torch
 
-from ._base import (
-    GroupScalingBase,
-    _batch_cells,
-    _group_means,
-    _one_hot,
-    _row_weights,
-    _sensitive_2d,
-)
+from .._param_validation import Options, Real
+from ._base import GroupScalingBase, _group_means, _group_one_hot
 
 __all__ = ["FairIdentityScaling"]
-
-_STATISTICS = ("wasserstein", "mean")
 
 
 def _weighted_softmax(scores, weights):
@@ -32,7 +22,7 @@ def _wasserstein_to_batch(loss, weights, cells):
     """
     order = torch.argsort(loss)
     sorted_loss = loss[order]
-    onehot = _one_hot(cells[order], None, loss.dtype)
+    onehot = _group_one_hot(cells[order], None, loss.dtype)
     w = weights[order]
     group_mass = onehot.T @ w
     present = group_mass > 0
@@ -79,6 +69,11 @@ class FairIdentityScaling(GroupScalingBase):
         simpler group scaling of the paper's first version, which favours the groups with the
         highest loss only (the distance also favours a group that does much *better* than the
         batch).
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     See Also
     --------
@@ -96,37 +91,25 @@ class FairIdentityScaling(GroupScalingBase):
     tensor([0.5892, 0.6510, 1.3112, 1.4487])
     """
 
-    def __init__(self, group_coef=0.5, temperature=1.0, group_statistic="wasserstein"):
-        super().__init__()
+    _parameter_constraints = {
+        **GroupScalingBase._parameter_constraints,
+        "group_coef": [Real(0.0, 1.0)],
+        "temperature": [Real(0.0, low_open=True)],
+        "group_statistic": [Options("wasserstein", "mean")],
+    }
+
+    def __init__(self, group_coef=0.5, temperature=1.0, group_statistic="wasserstein",
+                 warmup=0):
+        super().__init__(warmup=warmup)
         self.group_coef = group_coef
         self.temperature = temperature
         self.group_statistic = group_statistic
 
-    def _check(self):
-        coef = float(self.group_coef)
-        if not 0.0 <= coef <= 1.0:
-            raise ValueError(f"group_coef must be in [0, 1]; got {self.group_coef!r}.")
-        temperature = float(self.temperature)
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise ValueError(
-                f"temperature must be a finite number > 0; got {self.temperature!r}."
-            )
-        if self.group_statistic not in _STATISTICS:
-            raise ValueError(
-                f"group_statistic must be one of {_STATISTICS}; got {self.group_statistic!r}."
-            )
-        return coef, temperature
-
-    def row_weights(self, per_row_loss, y, sensitive, sample_weight=None):
+    def _multipliers(self, loss, cells, weights):
         """Multipliers ``(1 - c) * individual + c * group`` (detached, averaging 1)."""
-        coef, temperature = self._check()
-        loss = per_row_loss.detach()
-        if loss.numel() == 0:
-            return torch.ones_like(loss)
-        weights = _row_weights(sample_weight, loss.shape[0], loss)
+        coef, temperature = float(self.group_coef), float(self.temperature)
         if not bool(weights.sum() > 0):
             return torch.ones_like(loss)
-        cells = _batch_cells(_sensitive_2d(sensitive).to(loss.device))
         individual = _weighted_softmax(loss / temperature, weights)
         if self.group_statistic == "mean":
             statistic, _ = _group_means(loss, weights, cells)

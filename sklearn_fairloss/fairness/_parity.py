@@ -6,11 +6,10 @@ rate, one-vs-rest per class, and aggregates the absolute gaps.
 
 import torch
 
-from ._base import PenaltyBase, _accumulation_dtype, _one_hot, _row_weights, _sensitive_2d
+from .._param_validation import InstanceOf, Options
+from ._base import PenaltyBase, _batch_cells, _batch_probabilities, _group_one_hot
 
 __all__ = ["DemographicParity", "EqualOpportunity", "EqualizedOdds"]
-
-_AGGREGATES = ("mean", "max")
 
 
 def _rate_gaps(values, weights, onehot):
@@ -46,8 +45,14 @@ class _GroupParity(PenaltyBase):
 
     _conditions = ()  # subclasses: which label conditions, among "all", "positive", "negative"
 
-    def __init__(self, aggregate="mean", intersectional=False):
-        super().__init__()
+    _parameter_constraints = {
+        **PenaltyBase._parameter_constraints,
+        "aggregate": [Options("mean", "max")],
+        "intersectional": [InstanceOf(bool, "a bool")],
+    }
+
+    def __init__(self, aggregate="mean", intersectional=False, warmup=0):
+        super().__init__(warmup=warmup)
         self.aggregate = aggregate
         self.intersectional = intersectional
 
@@ -74,32 +79,26 @@ class _GroupParity(PenaltyBase):
 
     def forward(self, logits, y, sensitive, sample_weight=None, sensitive_values=None):
         """The penalty for one batch (see the class docstring); a scalar tensor."""
-        if self.aggregate not in _AGGREGATES:
-            raise ValueError(
-                f"aggregate must be one of {_AGGREGATES}; got {self.aggregate!r}."
-            )
+        self._ensure_validated()
         if logits.ndim != 2 or logits.shape[1] < 2:
             raise ValueError(
                 "logits must have shape (n, n_classes) with n_classes >= 2; got shape "
                 f"{tuple(logits.shape)}."
             )
-        n = logits.shape[0]
-        if n == 0:
+        if logits.shape[0] == 0:
             return logits.sum() * 0.0
-        sensitive = _sensitive_2d(sensitive).to(logits.device)
-        # Group rates are accumulated in float64 so that identical groups give exact zeros.
-        probs = torch.softmax(logits.to(_accumulation_dtype(logits)), dim=1)
-        weights = _row_weights(sample_weight, n, probs)
+        sensitive, probs, weights = _batch_probabilities(logits, sensitive, sample_weight)
         values, rate_weights = self._rates(probs, y, weights)
         if self.intersectional and sensitive.shape[1] > 1:
-            columns = [torch.unique(sensitive, dim=0, return_inverse=True)[1]]
+            columns = [_batch_cells(sensitive)]
             sizes = [None]
         else:
             columns = [sensitive[:, j] for j in range(sensitive.shape[1])]
             sizes = [self._n_groups(j) for j in range(sensitive.shape[1])]
         per_attribute, has_entries = [], []
         for codes, size in zip(columns, sizes):
-            gaps, present = _rate_gaps(values, rate_weights, _one_hot(codes, size, probs.dtype))
+            onehot = _group_one_hot(codes, size, probs.dtype)
+            gaps, present = _rate_gaps(values, rate_weights, onehot)
             per_attribute.append(_reduce(gaps, present, self.aggregate))
             has_entries.append(present.any())
         per_attribute = torch.stack(per_attribute)
@@ -124,6 +123,11 @@ _PARAMETERS_DOC = """
         and aggregates them; ``True`` uses the cells of the combination of the attributes
         (e.g. "female x over 60") as the groups, which also catches disparities that cancel
         out on each attribute alone ("fairness gerrymandering", Kearns et al. 2018).
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 """
 
 

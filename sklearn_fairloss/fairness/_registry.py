@@ -2,8 +2,7 @@
 
 from functools import partial
 
-from sklearn.base import clone
-
+from .._registry import resolve_alias
 from ._base import GroupScalingBase, PenaltyBase
 from ._distance_covariance import DistanceCovariance
 from ._error_bound_scaling import FairErrorBoundScaling
@@ -14,6 +13,8 @@ from ._worst_group import WorstGroupLoss
 __all__ = ["FAIRNESS", "get_fairness"]
 
 #: Maps each string alias to a zero-argument callable that builds a default instance.
+#: Synonyms (``"dcov"``, ``"ccdcov"``, ``"group_dro"``, ``"febs"``, ``"fis"``) are kept for
+#: compatibility.
 FAIRNESS = {
     "demographic_parity": DemographicParity,
     "equalized_odds": EqualizedOdds,
@@ -52,20 +53,6 @@ def get_fairness(fairness):
     >>> get_fairness("jdcov")
     DistanceCovariance(method='jdcov')
     """
-    if fairness is None:
-        return None
-    if isinstance(fairness, str):
-        try:
-            return FAIRNESS[fairness]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown fairness {fairness!r}. Valid string aliases: {sorted(FAIRNESS)}, "
-                "or pass an object such as sklearn_fairloss.fairness.DemographicParity()."
-            ) from None
-    if isinstance(fairness, (PenaltyBase, GroupScalingBase)):
-        return clone(fairness)
-    raise TypeError(
-        "fairness must be None, a string alias, or an instance of "
-        "sklearn_fairloss.fairness.PenaltyBase or GroupScalingBase; "
-        f"got {type(fairness).__name__}."
-    )
+    return resolve_alias(fairness, FAIRNESS, param="fairness",
+                         base=(PenaltyBase, GroupScalingBase), allow_none=True,
+                         example="sklearn_fairloss.fairness.DemographicParity()")

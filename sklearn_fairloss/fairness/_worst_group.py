@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from ._base import GroupScalingBase, _group_means, _row_weights, _sensitive_2d
+from .._param_validation import Real
+from ._base import GroupScalingBase, _group_means, _sensitive_2d
 
 __all__ = ["WorstGroupLoss"]
 
@@ -40,6 +41,11 @@ class WorstGroupLoss(GroupScalingBase):
         default of the authors' code. Larger values move ``q`` faster towards the worst group
         (``eta -> inf`` gives the hard max); 0 keeps ``q`` uniform, i.e. every group weighted
         equally regardless of its size.
+    warmup : int, default=0
+        Number of epochs over which the fairness strength ramps up linearly, from
+        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
+        the full strength from the start). Applied by the callback that :meth:`callbacks`
+        declares, on training batches only.
 
     Attributes
     ----------
@@ -63,8 +69,11 @@ class WorstGroupLoss(GroupScalingBase):
     0.74
     """
 
-    def __init__(self, step_size=0.01):
-        super().__init__()
+    _parameter_constraints = {**GroupScalingBase._parameter_constraints,
+                              "step_size": [Real(0.0)]}
+
+    def __init__(self, step_size=0.01, warmup=0):
+        super().__init__(warmup=warmup)
         self.step_size = step_size
 
     def set_groups(self, n_groups, numeric=None):
@@ -74,6 +83,7 @@ class WorstGroupLoss(GroupScalingBase):
         return self
 
     def _cells(self, sensitive):
+        """Global cell of each row, ``sum_j code_j * prod_{l<j} n_groups_l``."""
         sensitive = _sensitive_2d(sensitive)
         if getattr(self, "n_groups_", None) is None:
             # Standalone use: infer the groups from this batch.
@@ -91,12 +101,6 @@ class WorstGroupLoss(GroupScalingBase):
             )
         strides = torch.cumprod(torch.cat([sizes.new_ones(1), sizes[:-1]]), dim=0)
         return (sensitive * strides).sum(dim=1)
-
-    def _check(self):
-        step = float(self.step_size)
-        if not (math.isfinite(step) and step >= 0):
-            raise ValueError(f"step_size must be a finite number >= 0; got {self.step_size!r}.")
-        return step
 
     def update(self, per_row_loss, y, sensitive, sample_weight=None):
         """Exponentiated-gradient step of the group weights on a training batch.
@@ -116,15 +120,13 @@ class WorstGroupLoss(GroupScalingBase):
         -------
         self
         """
-        step = self._check()
-        loss = per_row_loss.detach()
-        if loss.numel() == 0:
+        self._ensure_validated()
+        if per_row_loss.numel() == 0:
             return self
-        cells = self._cells(sensitive).to(loss.device)
-        weights = _row_weights(sample_weight, loss.shape[0], loss)
+        loss, cells, weights = self._detached_batch(per_row_loss, sensitive, sample_weight)
         q = self.group_weights_
         means, present = _group_means(loss, weights, cells, q.shape[0])
-        logits = torch.log(q.to(loss.device, loss.dtype)) + step * torch.where(
+        logits = torch.log(q.to(loss.device, loss.dtype)) + float(self.step_size) * torch.where(
             present, means, torch.zeros_like(means)
         )
         q_new = torch.softmax(logits, dim=0)
@@ -132,14 +134,8 @@ class WorstGroupLoss(GroupScalingBase):
             self.group_weights_.copy_(q_new.to(self.group_weights_.dtype))
         return self
 
-    def row_weights(self, per_row_loss, y, sensitive, sample_weight=None):
+    def _multipliers(self, loss, cells, weights):
         """Multipliers ``q_g / p_g`` of each row's group (detached, ``sum(w s) = sum(w)``)."""
-        self._check()
-        loss = per_row_loss.detach()
-        if loss.numel() == 0:
-            return torch.ones_like(loss)
-        cells = self._cells(sensitive).to(loss.device)
-        weights = _row_weights(sample_weight, loss.shape[0], loss)
         q = self.group_weights_.to(loss.device, loss.dtype)
         onehot_mass = torch.zeros_like(q).index_add_(0, cells, weights)
         total = weights.sum()

@@ -2,12 +2,12 @@
 
 import torch
 
+from .._param_validation import Options, Real
+from .._torch_utils import one_hot, row_weights
 from ._base import LossBase
-from ._utils import check_number, one_hot, row_weights, safe_ratio
+from ._utils import safe_ratio
 
 __all__ = ["AnyLoss"]
-
-_METRICS = ("accuracy", "f_beta", "gmean", "balanced_accuracy", "mcc")
 
 
 class AnyLoss(LossBase):
@@ -60,6 +60,12 @@ class AnyLoss(LossBase):
     0.3333
     """
 
+    _parameter_constraints = {
+        "metric": [Options("accuracy", "f_beta", "gmean", "balanced_accuracy", "mcc")],
+        "beta": [Real(0.0, low_open=True)],
+        "amplifier": [Real(0.0, low_open=True)],
+    }
+
     def __init__(self, metric="f_beta", beta=1.0, amplifier=73.0):
         super().__init__()
         self.metric = metric
@@ -80,17 +86,16 @@ class AnyLoss(LossBase):
         torch.Tensor
             ``C[j, k] = sum_i w_i [y_i = j] A(softmax(logits)_ik)`` (rows: true class).
         """
-        amplifier = check_number(self.amplifier, "amplifier", low=0.0, low_open=True)
-        soft = torch.sigmoid(amplifier * (torch.softmax(logits, dim=1) - 0.5))
-        targets = one_hot(y, logits.shape[1], logits) * row_weights(logits, sample_weight)[:, None]
+        self._ensure_validated()
+        soft = torch.sigmoid(float(self.amplifier) * (torch.softmax(logits, dim=1) - 0.5))
+        weights = row_weights(sample_weight, logits)
+        targets = one_hot(y, logits.shape[1], logits.dtype) * weights[:, None]
         return targets.T @ soft
 
     def forward(self, logits, y, sample_weight=None):
-        if self.metric not in _METRICS:
-            raise ValueError(f"metric must be one of {_METRICS}; got {self.metric!r}.")
-        beta = check_number(self.beta, "beta", low=0.0, low_open=True)
+        self._ensure_validated()
         n, n_classes = logits.shape
-        w = row_weights(logits, sample_weight)
+        w = row_weights(sample_weight, logits)
         total = w.sum()
         if not bool(total > 0):
             return (logits * 0.0).sum()
@@ -98,7 +103,7 @@ class AnyLoss(LossBase):
         # the epsilon guarding the denominators small relative to the counts.
         w = w * (n / total)
         conf = self.soft_confusion_matrix(logits, y, w)
-        totals = (one_hot(y, n_classes, logits) * w[:, None]).sum(0)
+        totals = (one_hot(y, n_classes, logits.dtype) * w[:, None]).sum(0)
         present = totals > 0
         diag = conf.diagonal()
         if self.metric == "accuracy":
@@ -107,7 +112,7 @@ class AnyLoss(LossBase):
             recall = safe_ratio(diag, totals)[present]
             value = recall.mean() if self.metric == "balanced_accuracy" else recall.prod()
         elif self.metric == "f_beta":
-            b2 = beta**2
+            b2 = float(self.beta) ** 2
             f = safe_ratio((1.0 + b2) * diag, b2 * totals + conf.sum(0))
             value = f[1] if n_classes == 2 else f[present].mean()
         else:  # mcc

@@ -5,21 +5,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._base import LossBase, weighted_mean
-from ._utils import check_number, row_weights
+from .._param_validation import Real
+from .._torch_utils import row_weights, weighted_mean
+from ._base import LossBase
+from ._utils import one_vs_rest_log_odds
 
 __all__ = ["MannWhitneyLoss"]
-
-
-def _one_vs_rest_scores(logits):
-    """Log-odds ``z_k - logsumexp_{j != k} z_j`` of each class against the rest, ``(n, K)``."""
-    n_classes = logits.shape[1]
-    if n_classes == 2:
-        margin = logits[:, 1] - logits[:, 0]
-        return torch.stack([-margin, margin], dim=1)
-    diagonal = torch.eye(n_classes, dtype=torch.bool, device=logits.device)
-    others = logits.unsqueeze(1).expand(-1, n_classes, -1).masked_fill(diagonal, -math.inf)
-    return logits - torch.logsumexp(others, dim=2)
 
 
 class MannWhitneyLoss(LossBase):
@@ -66,6 +57,8 @@ class MannWhitneyLoss(LossBase):
     0.1269
     """
 
+    _parameter_constraints = {"pairs_per_row": [Real(0.0, low_open=True)]}
+
     def __init__(self, pairs_per_row=4.0):
         super().__init__()
         self.pairs_per_row = pairs_per_row
@@ -78,11 +71,11 @@ class MannWhitneyLoss(LossBase):
         return torch.Generator().manual_seed(seed)
 
     def forward(self, logits, y, sample_weight=None):
-        pairs_per_row = check_number(self.pairs_per_row, "pairs_per_row", low=0.0, low_open=True)
+        self._ensure_validated()
         n, n_classes = logits.shape
-        budget = max(1, math.ceil(pairs_per_row * n))
-        w = row_weights(logits, sample_weight)
-        scores = _one_vs_rest_scores(logits)
+        budget = max(1, math.ceil(float(self.pairs_per_row) * n))
+        w = row_weights(sample_weight, logits)
+        scores = one_vs_rest_log_odds(logits)
         classes = [1] if n_classes == 2 else range(n_classes)
         y_cpu = y.detach().cpu()
         generator = None

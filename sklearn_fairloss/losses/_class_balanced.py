@@ -3,11 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from ._utils import ClassCountsLossBase, check_number, effective_number_weights, focal_nll
+from .._param_validation import Options, Real
+from ._utils import ClassCountsLossBase, effective_number_weights, focal_nll, true_class_log_prob
 
 __all__ = ["ClassBalancedLoss"]
-
-_BASES = ("cross_entropy", "focal")
 
 
 class ClassBalancedLoss(ClassCountsLossBase):
@@ -55,6 +54,12 @@ class ClassBalancedLoss(ClassCountsLossBase):
     0.6931
     """
 
+    _parameter_constraints = {
+        "beta": [Real(0.0, 1.0)],
+        "base": [Options("cross_entropy", "focal")],
+        "gamma": [Real(0.0)],
+    }
+
     def __init__(self, beta=0.9999, base="cross_entropy", gamma=2.0):
         super().__init__()
         self.beta = beta
@@ -74,17 +79,13 @@ class ClassBalancedLoss(ClassCountsLossBase):
         -------
         torch.Tensor
         """
-        beta = check_number(self.beta, "beta", low=0.0, high=1.0)
-        return effective_number_weights(self._counts(n_classes, like), beta)
+        self._ensure_validated()
+        return effective_number_weights(self._counts(n_classes, like), self.beta)
 
     def per_sample_loss(self, logits, y):
-        if self.base not in _BASES:
-            raise ValueError(f"base must be one of {_BASES}; got {self.base!r}.")
         weights = self.class_weights(logits.shape[1], logits)
         if self.base == "focal":
-            gamma = check_number(self.gamma, "gamma", low=0.0)
-            log_pt = F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
-            loss = focal_nll(log_pt, gamma)
+            loss = focal_nll(true_class_log_prob(logits, y), float(self.gamma))
         else:
             loss = F.cross_entropy(logits, y, reduction="none")
         return weights[y] * loss

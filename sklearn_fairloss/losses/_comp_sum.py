@@ -1,16 +1,12 @@
 """Comp-sum losses: generalized cross-entropy and mean absolute error (Mao et al. 2023)."""
 
 import torch
-import torch.nn.functional as F
 
+from .._param_validation import Real
 from ._base import LossBase
-from ._utils import check_number
+from ._utils import true_class_log_prob
 
 __all__ = ["GeneralizedCrossEntropyLoss", "MAELoss"]
-
-
-def _log_pt(logits, y):
-    return F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
 
 
 class GeneralizedCrossEntropyLoss(LossBase):
@@ -41,13 +37,16 @@ class GeneralizedCrossEntropyLoss(LossBase):
     0.5
     """
 
+    _parameter_constraints = {"q": [Real(0.0, 1.0)]}
+
     def __init__(self, q=0.7):
         super().__init__()
         self.q = q
 
     def per_sample_loss(self, logits, y):
-        q = check_number(self.q, "q", low=0.0, high=1.0)
-        log_pt = _log_pt(logits, y)
+        self._ensure_validated()
+        q = float(self.q)
+        log_pt = true_class_log_prob(logits, y)
         if q == 0.0:
             return -log_pt
         return -torch.expm1(q * log_pt) / q
@@ -73,4 +72,4 @@ class MAELoss(LossBase):
     """
 
     def per_sample_loss(self, logits, y):
-        return -torch.expm1(_log_pt(logits, y))
+        return -torch.expm1(true_class_log_prob(logits, y))

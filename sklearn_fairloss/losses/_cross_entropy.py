@@ -2,6 +2,7 @@
 
 import torch.nn.functional as F
 
+from .._param_validation import Real
 from ._base import LossBase
 
 __all__ = ["CrossEntropyLoss"]
@@ -31,15 +32,14 @@ class CrossEntropyLoss(LossBase):
     0.6931
     """
 
+    _parameter_constraints = {"label_smoothing": [Real(0.0, 1.0, high_open=True)]}
+
     def __init__(self, label_smoothing=0.0):
         super().__init__()
         self.label_smoothing = label_smoothing
 
     def per_sample_loss(self, logits, y):
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(
-                f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}."
-            )
+        self._ensure_validated()
         return F.cross_entropy(
             logits, y, reduction="none", label_smoothing=float(self.label_smoothing)
         )

@@ -2,8 +2,10 @@
 
 import torch
 
+from .._param_validation import Real
+from .._torch_utils import one_hot, row_weights
 from ._base import LossBase
-from ._utils import check_number, one_hot, row_weights, safe_ratio
+from ._utils import safe_ratio
 
 __all__ = ["SelfAdjustingDiceLoss", "TverskyLoss"]
 
@@ -16,13 +18,27 @@ def _class_columns(logits, y):
     """
     n_classes = logits.shape[1]
     probs = torch.softmax(logits, dim=1)
-    targets = one_hot(y, n_classes, logits)
+    targets = one_hot(y, n_classes, logits.dtype)
     if n_classes == 2:
         return probs[:, 1:], targets[:, 1:]
     return probs, targets
 
 
-class SelfAdjustingDiceLoss(LossBase):
+class _OverlapLoss(LossBase):
+    """A set-level loss ``mean_c (1 - overlap_c)`` over the scored class columns."""
+
+    def forward(self, logits, y, sample_weight=None):
+        self._ensure_validated()
+        probs, targets = _class_columns(logits, y)
+        w = row_weights(sample_weight, logits)[:, None]
+        return (1.0 - self._overlap(probs, targets, w)).mean()
+
+    def _overlap(self, probs, targets, w):
+        """The smoothed overlap index of each scored column, shape ``(n_columns,)``."""
+        raise NotImplementedError
+
+
+class SelfAdjustingDiceLoss(_OverlapLoss):
     r"""Self-adjusting Dice loss: one minus a smoothed, soft Dice coefficient (F1) of a batch.
 
     With ``p`` the softmax probability of the scored class, ``y`` its 0/1 target and ``w`` the
@@ -58,26 +74,24 @@ class SelfAdjustingDiceLoss(LossBase):
     0.4
     """
 
+    _parameter_constraints = {"alpha": [Real(0.0)], "smooth": [Real(0.0)]}
+
     def __init__(self, alpha=1.0, smooth=1.0):
         super().__init__()
         self.alpha = alpha
         self.smooth = smooth
 
-    def forward(self, logits, y, sample_weight=None):
-        alpha = check_number(self.alpha, "alpha", low=0.0)
-        smooth = check_number(self.smooth, "smooth", low=0.0)
-        probs, targets = _class_columns(logits, y)
-        w = row_weights(logits, sample_weight)[:, None]
+    def _overlap(self, probs, targets, w):
+        alpha, smooth = float(self.alpha), float(self.smooth)
         if alpha != 0:
             one_minus = (1.0 - probs).clamp_min(torch.finfo(probs.dtype).tiny)
             probs = one_minus.pow(alpha) * probs
         intersection = (w * probs * targets).sum(0)
         denominator = (w * probs).sum(0) + (w * targets).sum(0)
-        dice = safe_ratio(2.0 * intersection + smooth, denominator + smooth)
-        return (1.0 - dice).mean()
+        return safe_ratio(2.0 * intersection + smooth, denominator + smooth)
 
 
-class TverskyLoss(LossBase):
+class TverskyLoss(_OverlapLoss):
     r"""Tversky loss: one minus a smoothed soft Tversky index of a batch.
 
     With ``p`` the softmax probability of the scored class, ``y`` its target and ``w`` the row
@@ -114,20 +128,18 @@ class TverskyLoss(LossBase):
     0.25
     """
 
+    _parameter_constraints = {"alpha": [Real(0.0)], "beta": [Real(0.0)],
+                              "smooth": [Real(0.0)]}
+
     def __init__(self, alpha=0.3, beta=0.7, smooth=1.0):
         super().__init__()
         self.alpha = alpha
         self.beta = beta
         self.smooth = smooth
 
-    def forward(self, logits, y, sample_weight=None):
-        alpha = check_number(self.alpha, "alpha", low=0.0)
-        beta = check_number(self.beta, "beta", low=0.0)
-        smooth = check_number(self.smooth, "smooth", low=0.0)
-        probs, targets = _class_columns(logits, y)
-        w = row_weights(logits, sample_weight)[:, None]
+    def _overlap(self, probs, targets, w):
+        alpha, beta, smooth = float(self.alpha), float(self.beta), float(self.smooth)
         tp = (w * probs * targets).sum(0)
         fp = (w * probs * (1.0 - targets)).sum(0)
         fn = (w * (1.0 - probs) * targets).sum(0)
-        index = safe_ratio(tp + smooth, tp + alpha * fp + beta * fn + smooth)
-        return (1.0 - index).mean()
+        return safe_ratio(tp + smooth, tp + alpha * fp + beta * fn + smooth)

@@ -2,11 +2,12 @@
 
 import numbers
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
+from .._param_validation import InstanceOf, Real
 from ._base import LossBase
-from ._utils import check_number, focal_nll
+from ._utils import focal_nll, true_class_log_prob
 
 __all__ = ["FocalLoss"]
 
@@ -15,8 +16,8 @@ def _alpha_weights(alpha, n_classes, like):
     """Per-class weights of the focal loss's ``alpha``, or ``None`` for no weighting."""
     if alpha is None:
         return None
-    if isinstance(alpha, numbers.Real) and not isinstance(alpha, bool):
-        alpha = check_number(alpha, "alpha", low=0.0, high=1.0)
+    if isinstance(alpha, numbers.Real):
+        alpha = float(alpha)
         if n_classes != 2:
             raise ValueError(
                 "alpha as a single number is the weight of class 1 in a binary problem; "
@@ -75,16 +76,21 @@ class FocalLoss(LossBase):
     0.6931
     """
 
+    _parameter_constraints = {
+        "gamma": [Real(0.0)],
+        "alpha": [None, Real(0.0, 1.0), InstanceOf((list, tuple, np.ndarray, torch.Tensor),
+                                                   "a sequence of class weights")],
+    }
+
     def __init__(self, gamma=2.0, alpha=None):
         super().__init__()
         self.gamma = gamma
         self.alpha = alpha
 
     def per_sample_loss(self, logits, y):
-        gamma = check_number(self.gamma, "gamma", low=0.0)
+        self._ensure_validated()
         alpha = _alpha_weights(self.alpha, logits.shape[1], logits)
-        log_pt = F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
-        loss = focal_nll(log_pt, gamma)
+        loss = focal_nll(true_class_log_prob(logits, y), float(self.gamma))
         if alpha is not None:
             loss = alpha[y] * loss
         return loss

@@ -4,7 +4,9 @@ import math
 
 import torch.nn.functional as F
 
-from ._utils import ClassCountsLossBase, check_number, effective_number_weights
+from .._param_validation import Real
+from .._torch_utils import one_hot
+from ._utils import ClassCountsLossBase, effective_number_weights
 
 __all__ = ["LDAMLoss"]
 
@@ -19,8 +21,10 @@ class LDAMLoss(ClassCountsLossBase):
     also weighted by the class-balanced weight of its class (effective number with
     ``beta``, normalised to sum to the number of classes; see :class:`ClassBalancedLoss`).
 
-    The class counts ``n_c`` come from :meth:`set_class_counts` and the epoch from
-    :meth:`set_epoch`, both called by ``FairLossClassifier`` during ``fit``.
+    The class counts ``n_c`` come from :meth:`set_class_counts`, called by
+    ``FairLossClassifier`` in ``fit``, and the epoch from :meth:`set_epoch`, called at the
+    start of every epoch by the :class:`~sklearn_fairloss._callbacks.LossSchedule` callback
+    that :meth:`callbacks` declares.
 
     From Cao, Wei, Gaidon, Arechiga and Ma (2019), "Learning Imbalanced Datasets with
     Label-Distribution-Aware Margin Loss", NeurIPS 2019 (arXiv:1906.07413).
@@ -60,6 +64,12 @@ class LDAMLoss(ClassCountsLossBase):
     True
     """
 
+    _parameter_constraints = {
+        "max_margin": [Real(0.0)],
+        "drw_start": [None, Real(0.0, 1.0)],
+        "beta": [Real(0.0, 1.0)],
+    }
+
     def __init__(self, max_margin=0.5, drw_start=0.8, beta=0.9999):
         super().__init__()
         self.max_margin = max_margin
@@ -74,9 +84,10 @@ class LDAMLoss(ClassCountsLossBase):
 
     def reweighting_active(self):
         """Whether the deferred re-weighting applies at the current epoch."""
+        self._ensure_validated()
         if self.drw_start is None:
             return False
-        start = check_number(self.drw_start, "drw_start", low=0.0, high=1.0)
+        start = float(self.drw_start)
         if start == 0.0:
             return True
         epoch = getattr(self, "epoch_", None)
@@ -86,16 +97,15 @@ class LDAMLoss(ClassCountsLossBase):
 
     def margins(self, n_classes, like=None):
         """Per-class margins ``max_margin * (n_min / n_c) ** (1/4)``, shape ``(n_classes,)``."""
-        max_margin = check_number(self.max_margin, "max_margin", low=0.0)
+        self._ensure_validated()
         inv = self._counts(n_classes, like).pow(-0.25)
-        return inv * (max_margin / inv.max())
+        return inv * (float(self.max_margin) / inv.max())
 
     def per_sample_loss(self, logits, y):
         n_classes = logits.shape[1]
         margins = self.margins(n_classes, logits)
-        shifted = logits - F.one_hot(y, n_classes).to(logits.dtype) * margins[y][:, None]
+        shifted = logits - one_hot(y, n_classes, logits.dtype) * margins[y][:, None]
         loss = F.cross_entropy(shifted, y, reduction="none")
         if self.reweighting_active():
-            beta = check_number(self.beta, "beta", low=0.0, high=1.0)
-            loss = effective_number_weights(self._counts(n_classes, logits), beta)[y] * loss
+            loss = effective_number_weights(self._counts(n_classes, logits), self.beta)[y] * loss
         return loss

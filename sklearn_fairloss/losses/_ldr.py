@@ -4,8 +4,9 @@ import math
 
 import torch
 
+from .._param_validation import Real
+from .._torch_utils import one_hot
 from ._base import LossBase
-from ._utils import check_number, one_hot
 
 __all__ = ["AdaptiveLDRKLLoss", "LDRKLLoss"]
 
@@ -15,7 +16,7 @@ _ALDR_ITERATIONS = 20
 
 def _margin_gaps(logits, y, margin):
     """``d_k = margin * [k != y] + z_k - z_y``, shape ``(n, K)`` (zero in the true column)."""
-    targets = one_hot(y, logits.shape[1], logits)
+    targets = one_hot(y, logits.shape[1], logits.dtype)
     true_logit = (logits * targets).sum(1, keepdim=True)
     return margin * (1.0 - targets) + logits - true_logit
 
@@ -83,15 +84,16 @@ class LDRKLLoss(LossBase):
     0.6201
     """
 
+    _parameter_constraints = {"margin": [Real(0.0)], "lam": [Real(0.0, low_open=True)]}
+
     def __init__(self, margin=1.0, lam=1.0):
         super().__init__()
         self.margin = margin
         self.lam = lam
 
     def per_sample_loss(self, logits, y):
-        margin = check_number(self.margin, "margin", low=0.0)
-        lam = check_number(self.lam, "lam", low=0.0, low_open=True)
-        return _ldr_kl(_margin_gaps(logits, y, margin), lam)
+        self._ensure_validated()
+        return _ldr_kl(_margin_gaps(logits, y, float(self.margin)), float(self.lam))
 
 
 class AdaptiveLDRKLLoss(LossBase):
@@ -136,27 +138,28 @@ class AdaptiveLDRKLLoss(LossBase):
     0.0
     """
 
+    _parameter_constraints = {**LDRKLLoss._parameter_constraints,
+                              "alpha": [Real(1.0, low_open=True)]}
+
     def __init__(self, margin=1.0, lam=1.0, alpha=2.0):
         super().__init__()
         self.margin = margin
         self.lam = lam
         self.alpha = alpha
 
-    def _check(self):
-        margin = check_number(self.margin, "margin", low=0.0)
-        lam = check_number(self.lam, "lam", low=0.0, low_open=True)
-        alpha = check_number(self.alpha, "alpha", low=1.0, low_open=True)
-        return margin, lam, alpha
+    def _gaps_and_lambdas(self, logits, y):
+        """The margin gaps ``(n, K)`` and the per-row strengths ``lam_i``, shape ``(n,)``."""
+        self._ensure_validated()
+        gaps = _margin_gaps(logits, y, float(self.margin))
+        return gaps, _adaptive_lambdas(gaps, float(self.lam), float(self.alpha))
 
     def row_lambdas(self, logits, y):
         """The per-row strengths ``lam_i`` (detached), shape ``(n,)``."""
-        margin, lam, alpha = self._check()
         with torch.no_grad():
-            return _adaptive_lambdas(_margin_gaps(logits, y, margin), lam, alpha)
+            return self._gaps_and_lambdas(logits, y)[1]
 
     def per_sample_loss(self, logits, y):
-        margin, lam, alpha = self._check()
-        gaps = _margin_gaps(logits, y, margin)
-        lam_i = _adaptive_lambdas(gaps, lam, alpha)
+        gaps, lam_i = self._gaps_and_lambdas(logits, y)
+        lam, alpha = float(self.lam), float(self.alpha)
         penalty = alpha * math.log(logits.shape[1]) / (2.0 * lam) * (lam_i - lam) ** 2
         return _ldr_kl(gaps, lam_i) - penalty

@@ -2,7 +2,8 @@
 
 import torch.nn.functional as F
 
-from ._utils import ClassCountsLossBase, check_number
+from .._param_validation import Real
+from ._utils import ClassCountsLossBase
 
 __all__ = ["BalancedSoftmaxLoss", "LogitAdjustedLoss"]
 
@@ -41,13 +42,15 @@ class LogitAdjustedLoss(ClassCountsLossBase):
     [-0.2877, -1.3863]
     """
 
+    _parameter_constraints = {"tau": [Real(0.0)]}
+
     def __init__(self, tau=1.0):
         super().__init__()
         self.tau = tau
 
     def _shift(self, n_classes, like=None):
-        tau = check_number(self.tau, "tau", low=0.0)
-        return tau * self._log_priors(n_classes, like)
+        self._ensure_validated()
+        return float(self.tau) * self._log_priors(n_classes, like)
 
     def per_sample_loss(self, logits, y):
         adjusted = logits + self._shift(logits.shape[1], logits)

@@ -2,16 +2,18 @@
 
 from functools import partial
 
-from sklearn.base import clone
-
+from .._registry import resolve_alias
 from ._anyloss import AnyLoss
 from ._auc import MannWhitneyLoss
 from ._base import LossBase
+from ._cape import CaPELoss
 from ._class_balanced import ClassBalancedLoss
 from ._comp_sum import GeneralizedCrossEntropyLoss, MAELoss
 from ._cross_entropy import CrossEntropyLoss
 from ._dice import SelfAdjustingDiceLoss, TverskyLoss
+from ._ensloss import EnsLoss
 from ._focal import FocalLoss
+from ._focal_sample_dependent import SampleDependentFocalLoss
 from ._ldam import LDAMLoss
 from ._ldr import AdaptiveLDRKLLoss, LDRKLLoss
 from ._logit_adjusted import BalancedSoftmaxLoss, LogitAdjustedLoss
@@ -20,7 +22,7 @@ __all__ = ["LOSSES", "get_loss"]
 
 #: Maps each string alias to a zero-argument callable (a loss class, or a ``functools.partial``
 #: of one for a preset such as ``"anyloss_mcc"``) that builds a default instance.
-#: Later modules register their losses here (only implemented losses, never placeholders).
+#: Synonyms (``"log_loss"``, ``"auc"``, ``"gce"``, ...) are kept for compatibility.
 LOSSES = {
     "cross_entropy": CrossEntropyLoss,
     "log_loss": CrossEntropyLoss,
@@ -47,27 +49,10 @@ LOSSES = {
     "generalized_cross_entropy": GeneralizedCrossEntropyLoss,
     "gce": GeneralizedCrossEntropyLoss,
     "mae": MAELoss,
+    "flsd_53": SampleDependentFocalLoss,
+    "ensloss": EnsLoss,
+    "cape": CaPELoss,
 }
-
-
-def _calibration_loss(name, **params):
-    """A factory for a calibration-aware loss of :mod:`sklearn_fairloss.calibration`, imported
-    on first use (that module imports this package's ``LossBase``)."""
-
-    def build():
-        from .. import calibration
-
-        return getattr(calibration, name)(**params)
-
-    build.__name__ = name
-    return build
-
-
-LOSSES.update({
-    "flsd_53": _calibration_loss("SampleDependentFocalLoss"),
-    "ensloss": _calibration_loss("EnsLoss"),
-    "cape": _calibration_loss("CaPELoss"),
-})
 
 
 def get_loss(loss):
@@ -91,17 +76,5 @@ def get_loss(loss):
     >>> get_loss("anyloss_mcc")
     AnyLoss(metric='mcc')
     """
-    if isinstance(loss, str):
-        try:
-            return LOSSES[loss]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown loss {loss!r}. Valid string aliases: {sorted(LOSSES)}, "
-                "or pass a loss object such as sklearn_fairloss.losses.CrossEntropyLoss()."
-            ) from None
-    if isinstance(loss, LossBase):
-        return clone(loss)
-    raise TypeError(
-        "loss must be a string alias or an instance of sklearn_fairloss.losses.LossBase; "
-        f"got {type(loss).__name__}."
-    )
+    return resolve_alias(loss, LOSSES, param="loss", base=LossBase,
+                         example="sklearn_fairloss.losses.CrossEntropyLoss()")

@@ -1,15 +1,16 @@
-"""Private helpers shared by the imbalance-aware losses.
+"""Private helpers shared by the losses.
 
-- :func:`check_number`: constant, specific errors for bad loss parameters (raised when the
-  loss is first evaluated, since constructors only store their parameters).
 - :class:`ClassCountsLossBase`: a :class:`~sklearn_fairloss.losses.LossBase` that learns the
   training class counts in :meth:`set_class_counts` and keeps them as a registered buffer.
 - :func:`effective_number_weights`: the class weights of Cui et al. (2019).
-- :func:`safe_ratio`, :func:`row_weights`: small numerics shared by the batch-level losses.
+- :func:`true_class_log_prob`, :func:`focal_nll`, :func:`one_vs_rest_log_odds`,
+  :func:`safe_ratio`: small numerics shared by several losses.
+
+Row weights, one-hot codes and the weighted mean come from
+:mod:`sklearn_fairloss._torch_utils`, shared with the fairness and calibration terms.
 """
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
@@ -19,36 +20,12 @@ from ._base import LossBase
 
 __all__ = [
     "ClassCountsLossBase",
-    "check_number",
     "effective_number_weights",
     "focal_nll",
-    "one_hot",
-    "row_weights",
+    "one_vs_rest_log_odds",
     "safe_ratio",
+    "true_class_log_prob",
 ]
-
-
-def check_number(value, name, *, low=None, high=None, low_open=False, high_open=False):
-    """Return ``value`` as a float after checking it is a real number in the given interval.
-
-    Raises a ``ValueError`` naming the parameter and the expected interval.
-    """
-    left = "(" if low_open or low is None else "["
-    right = ")" if high_open or high is None else "]"
-    lower = "-inf" if low is None else f"{low:g}"
-    upper = "inf" if high is None else f"{high:g}"
-    interval = f"{left}{lower}, {upper}{right}"
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = math.isfinite(value)
-        if low is not None:
-            ok = ok and (value > low if low_open else value >= low)
-        if high is not None:
-            ok = ok and (value < high if high_open else value <= high)
-    if not ok:
-        raise ValueError(f"{name} must be a real number in {interval}; got {value!r}.")
-    return value
 
 
 def safe_ratio(numerator, denominator):
@@ -59,24 +36,38 @@ def safe_ratio(numerator, denominator):
     return numerator / denominator.clamp_min(torch.finfo(denominator.dtype).eps)
 
 
-def row_weights(logits, sample_weight):
-    """Row weights as a float tensor of ``logits``' dtype and device (all ones for ``None``)."""
-    if sample_weight is None:
-        return torch.ones(logits.shape[0], dtype=logits.dtype, device=logits.device)
-    return sample_weight.to(dtype=logits.dtype, device=logits.device)
+def true_class_log_prob(logits, y):
+    """``log softmax(logits)[i, y_i]`` of each row, shape ``(n,)``."""
+    return F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
 
 
 def focal_nll(log_pt, gamma):
     """Focal modulation ``-(1 - p_t) ** gamma * log(p_t)`` from ``log(p_t)``.
 
-    ``1 - p_t`` is computed as ``-expm1(log p_t)`` (accurate for confident rows) and clamped
-    away from zero so that ``gamma < 1`` keeps a finite gradient at ``p_t = 1``.
+    ``gamma`` is a number or a tensor of one exponent per row. ``1 - p_t`` is computed as
+    ``-expm1(log p_t)`` (accurate for confident rows) and clamped away from zero so that
+    ``gamma < 1`` keeps a finite gradient at ``p_t = 1``.
     """
     nll = -log_pt
-    if gamma == 0:
+    if not torch.is_tensor(gamma) and gamma == 0:
         return nll
     one_minus = (-torch.expm1(log_pt)).clamp_min(torch.finfo(log_pt.dtype).tiny)
     return one_minus.pow(gamma) * nll
+
+
+def one_vs_rest_log_odds(logits):
+    """Log-odds ``z_k - logsumexp_{j != k} z_j`` of each class against the rest, ``(n, K)``.
+
+    Under the softmax this is ``log(p_k / (1 - p_k))``; for two classes it is
+    ``(-m, m)`` with the margin ``m = z_1 - z_0``.
+    """
+    n_classes = logits.shape[1]
+    if n_classes == 2:
+        margin = logits[:, 1] - logits[:, 0]
+        return torch.stack([-margin, margin], dim=1)
+    diagonal = torch.eye(n_classes, dtype=torch.bool, device=logits.device)
+    others = logits.unsqueeze(1).expand(-1, n_classes, -1).masked_fill(diagonal, -math.inf)
+    return logits - torch.logsumexp(others, dim=2)
 
 
 def effective_number_weights(counts, beta):
@@ -86,6 +77,7 @@ def effective_number_weights(counts, beta):
     (Cui et al. 2019). ``beta = 0`` gives equal weights; ``beta = 1`` gives inverse class
     frequencies (the limit ``E_n = n``).
     """
+    beta = float(beta)
     if beta == 0.0:
         effective = torch.ones_like(counts)
     elif beta == 1.0:
@@ -163,8 +155,3 @@ class ClassCountsLossBase(LossBase):
     def _log_priors(self, n_classes, like=None):
         counts = self._counts(n_classes, like)
         return torch.log(counts) - torch.log(counts.sum())
-
-
-def one_hot(y, n_classes, like):
-    """One-hot targets of shape ``(n, n_classes)`` in ``like``'s dtype."""
-    return F.one_hot(y, n_classes).to(like.dtype)

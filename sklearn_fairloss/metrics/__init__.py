@@ -5,6 +5,7 @@ metric accepts binary and multiclass targets where that makes sense, any number 
 several sensitive attributes at once (intersectional groups) and ``sample_weight``.
 """
 
+from ._binning import CalibrationBins, calibration_bins
 from ._calibration import (
     BrierDecomposition,
     balance_score,
@@ -37,11 +38,13 @@ from ._validation import check_sensitive_features
 
 __all__ = [
     "BrierDecomposition",
+    "CalibrationBins",
     "ConstrainedRefit",
     "FairnessConstraintWarning",
     "GroupMetricScorer",
     "balance_score",
     "brier_score_decomposition",
+    "calibration_bins",
     "calibration_error_difference",
     "check_sensitive_features",
     "demographic_parity_difference",

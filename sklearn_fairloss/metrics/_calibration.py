@@ -11,6 +11,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._validation import default_pos_label
+from ._binning import STRATEGIES, _bin_means, calibration_bins
 from ._grouping import _difference, _metric_by_group
 from ._validation import (
     _check_1d,
@@ -18,7 +20,6 @@ from ._validation import (
     _check_method,
     _check_n_bins,
     _check_sample_weight,
-    _default_pos_label,
     _encode_groups,
 )
 
@@ -31,7 +32,6 @@ __all__ = [
     "calibration_error_difference",
 ]
 
-_STRATEGIES = ("uniform", "quantile")
 _VARIANTS = ("top_label", "positive", "classwise")
 
 BrierDecomposition = namedtuple("BrierDecomposition", ["reliability", "resolution", "uncertainty"])
@@ -64,7 +64,7 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
     if proba.ndim == 1:
         present = np.unique(y_true)
         if pos_label is None:
-            pos_label = _default_pos_label(present)
+            pos_label = default_pos_label(present)
             if pos_label is None or len(present) > 2:
                 raise ValueError(
                     "y_proba is 1-D (positive-class probabilities), so y_true must be binary "
@@ -95,34 +95,10 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
     return proba, order[pos].astype(np.int64)
 
 
-def _bin_stats(conf, outcome, sw, n_bins, strategy):
-    """Weighted count, mean confidence and mean outcome per non-empty bin.
-
-    The bins are those of :func:`sklearn.calibration.calibration_curve`: equal-width edges on
-    [0, 1] (``"uniform"``) or quantiles of ``conf`` (``"quantile"``, equal mass); a value on an
-    edge belongs to the lower bin.
-    """
-    if strategy == "quantile":
-        edges = np.percentile(conf, np.linspace(0, 100, n_bins + 1))
-    else:
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    ids = np.searchsorted(edges[1:-1], conf)
-    if sw is None:
-        total = np.bincount(ids, minlength=n_bins).astype(np.float64)
-        s_conf = np.bincount(ids, weights=conf, minlength=n_bins)
-        s_out = np.bincount(ids, weights=outcome, minlength=n_bins)
-    else:
-        total = np.bincount(ids, weights=sw, minlength=n_bins)
-        s_conf = np.bincount(ids, weights=sw * conf, minlength=n_bins)
-        s_out = np.bincount(ids, weights=sw * outcome, minlength=n_bins)
-    keep = total > 0
-    return total[keep], s_conf[keep] / total[keep], s_out[keep] / total[keep]
-
-
 def _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight, pos_label, labels):
     """Yield per-(variant-)curve (weights, |accuracy - confidence|) bin arrays."""
     n_bins = _check_n_bins(n_bins)
-    _check_method(strategy, _STRATEGIES, "strategy")
+    _check_method(strategy, STRATEGIES, "strategy")
     _check_method(variant, _VARIANTS, "variant")
     proba, y = _check_proba(y_true, y_proba, pos_label, labels)
     sw = _check_sample_weight(sample_weight, y.shape[0])
@@ -140,8 +116,12 @@ def _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight, po
         curves = [(proba[:, k], (y == k).astype(np.float64)) for k in range(proba.shape[1])]
     out = []
     for conf, outcome in curves:
-        total, mean_conf, mean_out = _bin_stats(conf, outcome, sw, n_bins, strategy)
-        out.append((total / total.sum(), np.abs(mean_out - mean_conf)))
+        bins = calibration_bins(conf, outcome, n_bins=n_bins, strategy=strategy,
+                                sample_weight=sw)
+        keep = bins.weight > 0
+        total = bins.weight[keep]
+        out.append((total / total.sum(),
+                    np.abs(bins.mean_outcome[keep] - bins.mean_confidence[keep])))
     return out
 
 
@@ -308,7 +288,7 @@ def brier_score_decomposition(y_true, y_proba, *, n_bins=None, strategy="uniform
     >>> [round(v, 4) for v in d]
     [0.09, 0.0, 0.25]
     """
-    _check_method(strategy, _STRATEGIES, "strategy")
+    _check_method(strategy, STRATEGIES, "strategy")
     proba, y = _check_proba(y_true, y_proba, pos_label, labels)
     sw = _check_sample_weight(sample_weight, y.shape[0])
     columns = [1] if proba.shape[1] == 2 else range(proba.shape[1])
@@ -319,20 +299,13 @@ def brier_score_decomposition(y_true, y_proba, *, n_bins=None, strategy="uniform
         if n_bins is None:
             _, ids = np.unique(f, return_inverse=True)
             ids = ids.ravel()
-            n_b = ids.max() + 1
+            weight, f_bar, o_bar = _bin_means(ids, ids.max() + 1, f, o, sw)
         else:
-            n_b = _check_n_bins(n_bins)
-            if strategy == "quantile":
-                edges = np.percentile(f, np.linspace(0, 100, n_b + 1))
-            else:
-                edges = np.linspace(0.0, 1.0, n_b + 1)
-            ids = np.searchsorted(edges[1:-1], f)
+            _, weight, f_bar, o_bar = calibration_bins(f, o, n_bins=n_bins, strategy=strategy,
+                                                       sample_weight=sw)
+        keep = weight > 0
+        total, f_bar, o_bar = weight[keep], f_bar[keep], o_bar[keep]
         w = np.ones_like(f) if sw is None else sw
-        total = np.bincount(ids, weights=w, minlength=n_b)
-        keep = total > 0
-        total = total[keep]
-        f_bar = np.bincount(ids, weights=w * f, minlength=n_b)[keep] / total
-        o_bar = np.bincount(ids, weights=w * o, minlength=n_b)[keep] / total
         share = total / total.sum()
         base = float(np.average(o, weights=w))
         rel += float(np.sum(share * (f_bar - o_bar) ** 2))
@@ -385,7 +358,7 @@ def calibration_error_difference(y_true, y_proba, *, sensitive_features,
     kwargs = dict(n_bins=n_bins, strategy=strategy, variant=variant, pos_label=pos_label,
                   labels=labels)
     if proba.ndim == 1 and pos_label is None:
-        kwargs["pos_label"] = _default_pos_label(np.unique(y_arr))
+        kwargs["pos_label"] = default_pos_label(np.unique(y_arr))
     overall, by_group = _metric_by_group(
         expected_calibration_error, y_arr, proba, enc.codes, len(enc.labels),
         _check_sample_weight(sample_weight, y_arr.shape[0]), kwargs)

@@ -10,14 +10,7 @@ import warnings
 import numpy as np
 
 from ._grouping import _difference, _ratio
-from ._validation import (
-    _check_1d,
-    _check_lengths,
-    _check_method,
-    _check_sample_weight,
-    _encode_groups,
-    _resolve_classes,
-)
+from ._validation import _check_1d, _check_method, _check_predictions
 
 __all__ = [
     "demographic_parity_difference",
@@ -43,15 +36,8 @@ class _GroupCounts:
 
     def __init__(self, y_true, y_pred, sensitive_features, sample_weight=None, pos_label=None,
                  labels=None):
-        y_true = _check_1d(y_true, "y_true")
-        y_pred = _check_1d(y_pred, "y_pred")
-        _check_lengths(("y_true", y_true), ("y_pred", y_pred))
-        n_samples = y_true.shape[0]
-        sw = _check_sample_weight(sample_weight, n_samples)
-        enc = _encode_groups(sensitive_features, n_samples)
-        labels, classes = _resolve_classes(y_true, y_pred, pos_label, labels)
-        if len(classes) == 1 and classes[0] not in labels.tolist():
-            labels = np.union1d(labels, classes)
+        y_true, y_pred, sw, enc, labels, classes = _check_predictions(
+            y_true, y_pred, sensitive_features, sample_weight, pos_label, labels)
         n_groups, n_labels = len(enc.labels), len(labels)
         t = np.searchsorted(labels, y_true)
         p = np.searchsorted(labels, y_pred)

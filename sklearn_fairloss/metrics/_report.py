@@ -9,15 +9,7 @@ from sklearn.metrics import roc_auc_score
 from ._calibration import _check_proba, balance_score, expected_calibration_error
 from ._fairness import _GroupCounts
 from ._grouping import _difference, _metric_by_group, _ratio
-from ._validation import (
-    _check_1d,
-    _check_lengths,
-    _check_method,
-    _check_sample_weight,
-    _encode_groups,
-    _GroupEncoding,
-    _resolve_classes,
-)
+from ._validation import _check_method, _check_predictions, _GroupEncoding
 
 __all__ = ["group_report"]
 
@@ -247,16 +239,11 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
     _check_method(method, ("between_groups", "to_overall"))
     if not 0 < confidence_level < 1:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-    y_true = _check_1d(y_true, "y_true")
-    y_pred = _check_1d(y_pred, "y_pred")
-    _check_lengths(("y_true", y_true), ("y_pred", y_pred))
+    y_true, y_pred, sw, enc, labels, classes = _check_predictions(
+        y_true, y_pred, sensitive_features, sample_weight, pos_label)
     n = y_true.shape[0]
-    sw = _check_sample_weight(sample_weight, n)
-    enc = _encode_groups(sensitive_features, n)
-    labels, classes = _resolve_classes(y_true, y_pred, pos_label)
     if len(classes) == 1:
         pos_label = classes[0]
-        labels = np.union1d(labels, classes)
     proba_1d = None
     if y_proba is not None:
         proba, _ = _check_proba(y_true, y_proba, pos_label if len(classes) == 1 else None)

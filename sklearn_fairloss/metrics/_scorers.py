@@ -22,23 +22,7 @@ import pandas as pd
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._validation import MSG_SF_MISSING
-from ._calibration import (
-    balance_score,
-    calibration_error_difference,
-    expected_calibration_error,
-    maximum_calibration_error,
-)
-from ._distribution import distance_correlation, jensen_shannon_divergence
-from ._fairness import (
-    demographic_parity_difference,
-    demographic_parity_ratio,
-    equal_opportunity_difference,
-    equal_opportunity_ratio,
-    equalized_odds_difference,
-    equalized_odds_ratio,
-    error_rate_parity_difference,
-    predictive_parity_difference,
-)
+from . import _calibration, _distribution, _fairness
 from ._group_metrics import (
     _accepts,
     _resolve_metric,
@@ -57,38 +41,44 @@ __all__ = [
 
 def _jsd_scorer_func(y_true, y_score, *, sensitive_features, sample_weight=None, n_bins=10,
                      method="between_groups", base=2):
-    return jensen_shannon_divergence(y_score, sensitive_features=sensitive_features,
-                                     sample_weight=sample_weight, n_bins=n_bins, method=method,
-                                     base=base)
+    return _distribution.jensen_shannon_divergence(
+        y_score, sensitive_features=sensitive_features, sample_weight=sample_weight,
+        n_bins=n_bins, method=method, base=base)
 
 
 def _dcor_scorer_func(y_true, y_score, *, sensitive_features, sample_weight=None):
-    return distance_correlation(y_score, sensitive_features, sample_weight=sample_weight)
+    return _distribution.distance_correlation(y_score, sensitive_features,
+                                              sample_weight=sample_weight)
 
 
 def _abs_balance_score(y_true, y_proba, **kwargs):
-    return abs(balance_score(y_true, y_proba, **kwargs))
+    return abs(_calibration.balance_score(y_true, y_proba, **kwargs))
 
 
 # name: (function, response_method, greater_is_better)
 _FAIRNESS_METRICS = {
-    "demographic_parity_difference": (demographic_parity_difference, "predict", False),
-    "demographic_parity_ratio": (demographic_parity_ratio, "predict", True),
-    "equalized_odds_difference": (equalized_odds_difference, "predict", False),
-    "equalized_odds_ratio": (equalized_odds_ratio, "predict", True),
-    "equal_opportunity_difference": (equal_opportunity_difference, "predict", False),
-    "equal_opportunity_ratio": (equal_opportunity_ratio, "predict", True),
-    "predictive_parity_difference": (predictive_parity_difference, "predict", False),
-    "error_rate_parity_difference": (error_rate_parity_difference, "predict", False),
-    "calibration_error_difference": (calibration_error_difference, "predict_proba", False),
+    **{f.__name__: (f, "predict", f.__name__.endswith("_ratio")) for f in (
+        _fairness.demographic_parity_difference,
+        _fairness.demographic_parity_ratio,
+        _fairness.equalized_odds_difference,
+        _fairness.equalized_odds_ratio,
+        _fairness.equal_opportunity_difference,
+        _fairness.equal_opportunity_ratio,
+        _fairness.predictive_parity_difference,
+        _fairness.error_rate_parity_difference,
+    )},
+    "calibration_error_difference": (_calibration.calibration_error_difference,
+                                     "predict_proba", False),
     "jensen_shannon_divergence": (_jsd_scorer_func, "predict_proba", False),
     "distance_correlation": (_dcor_scorer_func, "predict_proba", False),
 }
 _CALIBRATION_METRICS = {
-    "expected_calibration_error": (expected_calibration_error, "predict_proba", False),
-    "maximum_calibration_error": (maximum_calibration_error, "predict_proba", False),
+    "expected_calibration_error": (_calibration.expected_calibration_error, "predict_proba",
+                                   False),
+    "maximum_calibration_error": (_calibration.maximum_calibration_error, "predict_proba",
+                                  False),
     "balance_score": (_abs_balance_score, "predict_proba", False),
-    "calibration_error_difference": (calibration_error_difference, "predict_proba", False),
+    "calibration_error_difference": _FAIRNESS_METRICS["calibration_error_difference"],
 }
 # scikit-learn metrics that take scores rather than labels.
 _SCORE_METRICS = {"roc_auc_score", "average_precision_score", "brier_score_loss", "log_loss",
@@ -414,13 +404,13 @@ def make_calibration_scorer(metric="expected_calibration_error", *, sensitive=No
     True
     """
     func, _, default_gib = _lookup(metric, _CALIBRATION_METRICS, "calibration")
-    needs_sensitive = func is calibration_error_difference
+    needs_sensitive = func is _calibration.calibration_error_difference
     if sensitive is not None and not needs_sensitive:
         raise ValueError(f"sensitive is only used by 'calibration_error_difference'; "
                          f"metric {metric!r} does not take sensitive features.")
     _check_sensitive_arg(sensitive)
     gib = default_gib if greater_is_better is None else greater_is_better
-    target = balance_score if func is _abs_balance_score else func
+    target = _calibration.balance_score if func is _abs_balance_score else func
     return GroupMetricScorer(
         func, sign=1 if gib else -1, response_method=response_method, sensitive=sensitive,
         needs_sensitive=needs_sensitive, pos_label=pos_label, kwargs=kwargs,

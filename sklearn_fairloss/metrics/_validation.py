@@ -11,7 +11,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .._validation import check_sample_weight, sensitive_frame
+from .._groups import GroupEncoder
+from .._validation import check_sample_weight, default_pos_label, sensitive_frame
 
 __all__ = ["check_sensitive_features"]
 
@@ -27,11 +28,6 @@ MSG_POS_LABEL = (
 _GroupEncoding = namedtuple("_GroupEncoding", ["codes", "labels", "names", "frame"])
 
 
-def _py(value):
-    """A numpy scalar as the Python scalar (labels print and compare naturally)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _encode_groups(sensitive_features, n_samples=None):
     """Validate ``sensitive_features`` and encode the intersectional groups as integer codes.
 
@@ -39,31 +35,16 @@ def _encode_groups(sensitive_features, n_samples=None):
     -------
     encoding : _GroupEncoding
         ``codes`` (int64, shape (n,)) index ``labels`` (list, sorted; a scalar per group for
-        one attribute, a tuple for several); ``names`` are the attribute names and ``frame``
-        the per-attribute DataFrame.
+        one attribute, a tuple for several), the cells of
+        :class:`~sklearn_fairloss._groups.GroupEncoder`; ``names`` are the attribute names
+        and ``frame`` the per-attribute DataFrame.
     """
     if isinstance(sensitive_features, _GroupEncoding):
         return sensitive_features
     frame = sensitive_frame(sensitive_features, n_samples, reference="y")
-    per_codes, per_uniques = [], []
-    for column in frame.columns:
-        codes, uniques = pd.factorize(frame[column], sort=True)
-        per_codes.append(codes.astype(np.int64))
-        per_uniques.append(np.asarray(uniques))
-    if len(per_codes) == 1:
-        codes = per_codes[0]
-        labels = [_py(v) for v in per_uniques[0]]
-    else:
-        sizes = tuple(len(u) for u in per_uniques)
-        combined = np.ravel_multi_index(tuple(per_codes), sizes)
-        present, codes = np.unique(combined, return_inverse=True)
-        codes = codes.astype(np.int64).ravel()
-        unravelled = np.unravel_index(present, sizes)
-        labels = [
-            tuple(_py(per_uniques[j][unravelled[j][g]]) for j in range(len(sizes)))
-            for g in range(len(present))
-        ]
-    return _GroupEncoding(codes, labels, list(frame.columns), frame)
+    encoder = GroupEncoder()
+    codes = encoder.fit_transform(frame).cells
+    return _GroupEncoding(codes, encoder.cells_, encoder.names_, frame)
 
 
 def check_sensitive_features(sensitive_features, n_samples=None):
@@ -146,14 +127,6 @@ def _check_method(method, allowed, name="method"):
     return method
 
 
-def _default_pos_label(labels):
-    """Return 1 (or True) for {0, 1}, {-1, 1} and boolean labels, else None."""
-    values = set(np.asarray(labels).tolist())
-    if values <= {0, 1} or values <= {-1, 1}:
-        return True if any(isinstance(v, (bool, np.bool_)) for v in values) else 1
-    return None
-
-
 def _resolve_classes(y_true, y_pred, pos_label, labels=None):
     """Sorted union of the labels and the classes to evaluate one-vs-rest.
 
@@ -166,13 +139,39 @@ def _resolve_classes(y_true, y_pred, pos_label, labels=None):
         labels = np.unique(np.asarray(labels))
     if len(labels) <= 2:
         if pos_label is None:
-            pos_label = _default_pos_label(labels)
+            pos_label = default_pos_label(labels)
             if pos_label is None:
                 raise ValueError(MSG_POS_LABEL.format(None, labels.tolist()))
         elif len(labels) == 2 and pos_label not in labels.tolist():
             raise ValueError(MSG_POS_LABEL.format(pos_label, labels.tolist()))
         return labels, [pos_label]
     return labels, labels.tolist()
+
+
+def _check_predictions(y_true, y_pred, sensitive_features, sample_weight, pos_label,
+                       labels=None):
+    """Validate the inputs of a metric of predicted labels by group.
+
+    Returns
+    -------
+    y_true, y_pred : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,) or None
+    groups : _GroupEncoding
+    labels : ndarray
+        The sorted labels, with the positive class of binary targets among them.
+    classes : list
+        The classes to evaluate one-vs-rest (``[pos_label]`` for binary targets).
+    """
+    y_true = _check_1d(y_true, "y_true")
+    y_pred = _check_1d(y_pred, "y_pred")
+    _check_lengths(("y_true", y_true), ("y_pred", y_pred))
+    n_samples = y_true.shape[0]
+    sample_weight = _check_sample_weight(sample_weight, n_samples)
+    groups = _encode_groups(sensitive_features, n_samples)
+    labels, classes = _resolve_classes(y_true, y_pred, pos_label, labels)
+    if len(classes) == 1:
+        labels = np.union1d(labels, classes)
+    return y_true, y_pred, sample_weight, groups, labels, classes
 
 
 def _check_n_bins(n_bins):

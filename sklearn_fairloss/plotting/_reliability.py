@@ -3,14 +3,12 @@
 import inspect
 
 import numpy as np
-import pandas as pd
 
-from ..metrics import check_sensitive_features
-from ..metrics._validation import _default_pos_label
+from .._groups import GroupEncoder
+from .._validation import check_sample_weight, default_pos_label, split_sensitive_columns
+from ..metrics import calibration_bins
 
 __all__ = ["ReliabilityDisplay"]
-
-_STRATEGIES = ("uniform", "quantile")
 
 
 def _import_pyplot():
@@ -25,30 +23,13 @@ def _import_pyplot():
 
 
 def _bin_curve(conf, outcome, weight, n_bins, strategy):
-    """Bins of :func:`sklearn.calibration.calibration_curve` (a value on an edge goes to the
-    lower bin), with row weights. Returns the edges, the weight of every bin and the mean
-    outcome, mean confidence and weight of the non-empty bins."""
-    if strategy == "quantile":
-        edges = np.percentile(conf, np.linspace(0, 100, n_bins + 1))
-    else:
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    ids = np.searchsorted(edges[1:-1], conf)
-    total = np.bincount(ids, weights=weight, minlength=n_bins)
-    s_conf = np.bincount(ids, weights=weight * conf, minlength=n_bins)
-    s_out = np.bincount(ids, weights=weight * outcome, minlength=n_bins)
-    keep = total > 0
-    return edges, total, s_out[keep] / total[keep], s_conf[keep] / total[keep], total[keep]
-
-
-def _sensitive_from_X(sensitive_features, X):
-    """Column name(s) of a DataFrame ``X`` become those columns."""
-    if not isinstance(X, pd.DataFrame):
-        return sensitive_features
-    names = [sensitive_features] if isinstance(sensitive_features, str) else sensitive_features
-    if (isinstance(names, (list, tuple)) and len(names) > 0
-            and all(isinstance(s, str) for s in names) and all(s in X.columns for s in names)):
-        return X[list(names)]
-    return sensitive_features
+    """The bins of :func:`~sklearn_fairloss.metrics.calibration_bins`: the edges, the weight
+    of every bin and the mean outcome, mean confidence and weight of the non-empty bins."""
+    bins = calibration_bins(conf, outcome, n_bins=n_bins, strategy=strategy,
+                            sample_weight=weight)
+    keep = bins.weight > 0
+    return (bins.edges, bins.weight, bins.mean_outcome[keep], bins.mean_confidence[keep],
+            bins.weight[keep])
 
 
 class ReliabilityDisplay:
@@ -258,17 +239,9 @@ class ReliabilityDisplay:
                              "they must have the same length.")
         if not np.all(np.isfinite(y_prob)) or y_prob.min() < 0 or y_prob.max() > 1:
             raise ValueError("y_prob must hold probabilities in [0, 1] (no NaN or infinity).")
-        if not isinstance(n_bins, (int, np.integer)) or isinstance(n_bins, bool) or n_bins < 1:
-            raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
-        if strategy not in _STRATEGIES:
-            raise ValueError(f"strategy must be one of {list(_STRATEGIES)}; got {strategy!r}.")
-        if sample_weight is None:
+        weight = check_sample_weight(sample_weight, n, reference="y_true")
+        if weight is None:
             weight = np.ones(n)
-        else:
-            weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != (n,) or not np.all(np.isfinite(weight)) or np.any(weight < 0):
-                raise ValueError(f"sample_weight must be {n} finite non-negative numbers, one "
-                                 "per row of y_true.")
 
         if y_prob.ndim == 2:
             classes = np.unique(y_true) if labels is None else np.asarray(labels)
@@ -294,7 +267,7 @@ class ReliabilityDisplay:
                 raise ValueError(f"y_prob is 1-D but y_true has {len(present)} labels; pass the "
                                  "(n_samples, n_classes) matrix of probabilities.")
             if pos_label is None:
-                pos_label = _default_pos_label(present)
+                pos_label = default_pos_label(present)
                 if pos_label is None:
                     raise ValueError(
                         f"y_true has labels {present.tolist()}: pass pos_label= (the class "
@@ -306,9 +279,9 @@ class ReliabilityDisplay:
         if sensitive_features is None:
             members, groups = [np.ones(n, dtype=bool)], None
         else:
-            group_of_row, _ = check_sensitive_features(sensitive_features, n_samples=n)
-            codes, uniques = pd.factorize(pd.Series(group_of_row, dtype=object), sort=True)
-            groups = [g.item() if isinstance(g, np.generic) else g for g in uniques]
+            encoder = GroupEncoder()
+            codes = encoder.fit_transform(sensitive_features, n, reference="y_true").cells
+            groups = encoder.cells_
             members = [codes == g for g in range(len(groups))]
 
         curves = [_bin_curve(conf[m], outcome[m], weight[m], n_bins, strategy) for m in members]
@@ -358,7 +331,7 @@ class ReliabilityDisplay:
         if name is None:
             name = type(estimator).__name__
         return cls.from_predictions(
-            y, proba, sensitive_features=_sensitive_from_X(sensitive_features, X),
+            y, proba, sensitive_features=split_sensitive_columns(X, sensitive_features)[0],
             sample_weight=sample_weight, n_bins=n_bins, strategy=strategy, pos_label=pos_label,
             labels=getattr(estimator, "classes_", None), ax=ax, name=name, ref_line=ref_line,
             show_counts=show_counts, **kwargs)

@@ -1,4 +1,4 @@
-"""Base class of the sample-weight strategies, input validation and ``compute_sample_weight``.
+"""Base class of the sample-weight strategies (the template ``fit``) and its input checks.
 
 A strategy is a small scikit-learn style parameter holder (``get_params``, ``clone``,
 picklable). Every strategy here gives each row a weight that depends only on the row's
@@ -40,18 +40,30 @@ Errors (all ``ValueError`` with the argument named): a strategy that needs group
 without ``sensitive_features``; ``sensitive_features`` or ``sample_weight`` of the wrong
 length; missing values in ``sensitive_features``; negative or all-zero ``sample_weight``;
 at ``compute`` time, classes or groups not seen in ``fit``.
+
+The string aliases and :func:`check_strategy` live in ``_registry.py``,
+:func:`compute_sample_weight` in ``_compute.py`` and the product of strategies in
+``_compose.py``; this module imports none of them.
 """
 
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._groups import GroupEncoder
+from .._param_validation import ParamsValidationMixin
 from .._validation import check_sample_weight, sensitive_frame
 
-__all__ = ["WeightingStrategy", "check_strategy", "compute_sample_weight"]
+__all__ = ["WeightingStrategy"]
+
+MSG_NEEDS_GROUPS = (
+    "{} needs sensitive_features: its weights depend on the group of each row. Pass "
+    "sensitive_features=... (in a Pipeline or a search, route it with "
+    "set_fit_request(sensitive_features=True))."
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,68 +81,6 @@ def _check_target(y, owner="The weighting strategy"):
     y = column_or_1d(y, warn=True)
     check_classification_targets(y)
     return y
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    """Validate user weights: 1-D, finite, non-negative, not all zero. None stays None."""
-    return check_sample_weight(sample_weight, n_samples, reference="y")
-
-
-def _encode_groups(sensitive_features, n_samples, groups=None):
-    """Turn ``sensitive_features`` into one integer cell code per row.
-
-    Several attributes (columns) make intersectional groups: one code per distinct row of
-    values.
-
-    Parameters
-    ----------
-    sensitive_features : array-like of shape (n_samples,) or (n_samples, k), or DataFrame
-    n_samples : int
-        Number of rows of ``y``; a different length is an error.
-    groups : pandas.Index or None
-        The groups learned in ``fit``; when given, rows of other groups are an error.
-
-    Returns
-    -------
-    codes : ndarray of shape (n_samples,), int64
-    groups : pandas.Index
-        The distinct groups (a MultiIndex, one level per attribute), sorted when sortable.
-    """
-    frame = sensitive_frame(sensitive_features, n_samples, reference="y")
-    index = pd.MultiIndex.from_frame(frame)
-    named = isinstance(sensitive_features, pd.DataFrame) or (
-        isinstance(sensitive_features, pd.Series) and sensitive_features.name is not None
-    )
-    if not named:
-        index = index.set_names([None] * index.nlevels)
-    if groups is None:
-        groups = index.unique()
-        try:
-            groups = groups.sort_values()
-        except TypeError:  # unorderable mix of types: keep the order of appearance
-            pass
-    elif groups.nlevels != index.nlevels:
-        raise ValueError(
-            f"sensitive_features has {index.nlevels} column(s) but had {groups.nlevels} "
-            "during fit."
-        )
-    codes = np.asarray(groups.get_indexer(index), dtype=np.int64)
-    unseen = codes < 0
-    if unseen.any():
-        labels = _group_labels(index[unseen].unique())
-        raise ValueError(
-            f"sensitive_features holds group(s) {list(labels)[:10]} not seen during fit."
-        )
-    return codes, groups
-
-
-def _group_labels(groups):
-    """Public form of groups: 1-D labels for one attribute, tuples for several."""
-    if groups.nlevels == 1:
-        return np.asarray(groups.get_level_values(0))
-    labels = np.empty(len(groups), dtype=object)
-    labels[:] = list(groups)
-    return labels
 
 
 def _encode_classes(y, classes):
@@ -151,12 +101,19 @@ def _encode_classes(y, classes):
     return index.astype(np.int64)
 
 
+def _is_named(sensitive_features):
+    """Whether the attributes carry names of their own (a DataFrame or a named Series)."""
+    return isinstance(sensitive_features, pd.DataFrame) or (
+        isinstance(sensitive_features, pd.Series) and sensitive_features.name is not None
+    )
+
+
 # ----------------------------------------------------------------------------------------------
 # The strategy base class
 # ----------------------------------------------------------------------------------------------
 
 
-class WeightingStrategy(BaseEstimator):
+class WeightingStrategy(ParamsValidationMixin, BaseEstimator):
     """Base class of the sample-weight strategies.
 
     A strategy learns, on training data, the weighted count ``n[g, k]`` of every
@@ -164,9 +121,10 @@ class WeightingStrategy(BaseEstimator):
     its cell. The weights are scaled so that their (``sample_weight``-weighted) mean over the
     training rows is 1, so that a learning rate or a regularisation strength keeps its meaning.
 
-    Subclasses implement ``_cell_factors(counts)`` (counts of shape ``(n_groups, n_classes)``
-    to unnormalised, positive factors of the same shape; ``n_groups`` is 1 when no groups are
-    used) and ``_uses_groups()`` (whether sensitive features are needed). Strategies multiply:
+    Subclasses declare ``_parameter_constraints`` (checked when ``fit`` starts) and implement
+    ``_cell_factors(counts)`` (counts of shape ``(n_groups, n_classes)`` to unnormalised,
+    positive factors of the same shape; ``n_groups`` is 1 when no groups are used) and
+    ``_uses_groups()`` (whether sensitive features are needed). Strategies multiply:
     ``a * b`` is :class:`ProductWeighting` ``([a, b])``.
 
     Attributes
@@ -181,7 +139,31 @@ class WeightingStrategy(BaseEstimator):
     cell_weights_ : ndarray of shape (n_groups, n_classes)
         The weight of a row in each cell, normalised to mean 1 over the training rows. Cells
         without training rows have weight 0.
+
+    Examples
+    --------
+    A strategy that gives the rows of each class a total weight proportional to the square
+    root of the class size:
+
+    >>> import numpy as np
+    >>> from sklearn_fairloss.weighting import WeightingStrategy
+    >>> class SqrtClass(WeightingStrategy):
+    ...     def _uses_groups(self):
+    ...         return False
+    ...     def _cell_factors(self, counts):
+    ...         return 1.0 / np.sqrt(counts.sum(axis=0, keepdims=True))
+    >>> SqrtClass().fit_compute([0, 0, 0, 0, 1]).round(3)
+    array([0.833, 0.833, 0.833, 0.833, 1.667])
     """
+
+    #: The class of ``a * b``. Set by the subclass declared with ``product=True``
+    #: (:class:`ProductWeighting`), so that this module need not import it.
+    _product_class = None
+
+    def __init_subclass__(cls, product=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if product:
+            WeightingStrategy._product_class = cls
 
     def _uses_groups(self):
         raise NotImplementedError
@@ -190,16 +172,12 @@ class WeightingStrategy(BaseEstimator):
         raise NotImplementedError
 
     def __mul__(self, other):
-        from ._compose import ProductWeighting
-
         if not isinstance(other, WeightingStrategy):
             return NotImplemented
-        left = self.strategies if type(self) is ProductWeighting else [self]
-        right = other.strategies if type(other) is ProductWeighting else [other]
-        return ProductWeighting([*left, *right])
-
-    def _check_params(self):
-        """Validate constructor parameters; overridden by strategies that have some."""
+        product = WeightingStrategy._product_class
+        left = self.strategies if type(self) is product else [self]
+        right = other.strategies if type(other) is product else [other]
+        return product([*left, *right])
 
     def _encode(self, y, sensitive_features, fitted):
         """Cell codes ``(group_codes, class_codes)`` of the rows."""
@@ -213,16 +191,24 @@ class WeightingStrategy(BaseEstimator):
                 sensitive_frame(sensitive_features, len(y), reference="y")
             return np.zeros(len(y), dtype=np.int64), class_codes
         if sensitive_features is None:
-            raise ValueError(
-                f"{type(self).__name__} needs sensitive_features: its weights depend on the "
-                "group of each row. Pass sensitive_features=... (in a Pipeline or a search, "
-                "route it with set_fit_request(sensitive_features=True))."
-            )
+            raise ValueError(MSG_NEEDS_GROUPS.format(type(self).__name__))
         if fitted:
-            group_codes, _ = _encode_groups(sensitive_features, len(y), self._groups_index)
+            groups = self._group_encoder.transform(sensitive_features, n_samples=len(y),
+                                                   reference="y")
         else:
-            group_codes, self._groups_index = _encode_groups(sensitive_features, len(y))
-        return group_codes, class_codes
+            self._group_encoder = GroupEncoder()
+            self._named_groups = _is_named(sensitive_features)
+            groups = self._group_encoder.fit_transform(sensitive_features, len(y),
+                                                       reference="y")
+        return groups.cells, class_codes
+
+    def _group_index(self):
+        """The fitted groups as a MultiIndex (one level per attribute)."""
+        encoder = self._group_encoder
+        levels = [categories[encoder.cell_codes_[:, j]]
+                  for j, categories in enumerate(encoder.categories_)]
+        names = encoder.names_ if self._named_groups else None
+        return pd.MultiIndex.from_arrays(levels, names=names)
 
     def fit(self, y, sensitive_features=None, sample_weight=None):
         """Learn the cell counts and the weight of each cell from training data.
@@ -243,13 +229,13 @@ class WeightingStrategy(BaseEstimator):
         self : object
             The fitted strategy.
         """
-        self._check_params()
+        self._validate_params()
         y = _check_target(y)
         if y.shape[0] == 0:
             raise ValueError("y is empty: at least one training row is needed.")
-        sample_weight = _check_sample_weight(sample_weight, y.shape[0])
+        sample_weight = check_sample_weight(sample_weight, y.shape[0], reference="y")
         group_codes, class_codes = self._encode(y, sensitive_features, fitted=False)
-        n_groups = len(self._groups_index) if self._uses_groups() else 1
+        n_groups = len(self._group_encoder.cells_) if self._uses_groups() else 1
         counts = np.zeros((n_groups, len(self.classes_)))
         np.add.at(counts, (group_codes, class_codes),
                   1.0 if sample_weight is None else sample_weight)
@@ -269,8 +255,17 @@ class WeightingStrategy(BaseEstimator):
             )
         self.cell_counts_ = counts
         self.cell_weights_ = factors * (counts.sum() / total)
-        self.groups_ = _group_labels(self._groups_index) if self._uses_groups() else None
+        self.groups_ = self._group_labels() if self._uses_groups() else None
         return self
+
+    def _group_labels(self):
+        """The fitted groups: labels for one attribute, tuples of labels for several."""
+        encoder = self._group_encoder
+        if len(encoder.names_) == 1:
+            return encoder.categories_[0]
+        labels = np.empty(len(encoder.cells_), dtype=object)
+        labels[:] = encoder.cells_
+        return labels
 
     def _row_weights(self, y, sensitive_features, allow_empty):
         check_is_fitted(self, "cell_weights_")
@@ -325,102 +320,6 @@ class WeightingStrategy(BaseEstimator):
         table : pandas.DataFrame of shape (n_groups, n_classes)
         """
         check_is_fitted(self, "cell_weights_")
-        index = self._groups_index if self._uses_groups() else pd.Index(["all"], name="group")
+        index = self._group_index() if self._uses_groups() else pd.Index(["all"], name="group")
         return pd.DataFrame(self.cell_weights_, index=index,
                             columns=pd.Index(self.classes_, name="class"))
-
-
-# ----------------------------------------------------------------------------------------------
-# Aliases and the functional form
-# ----------------------------------------------------------------------------------------------
-
-
-def _aliases():
-    from ._class_balanced import ClassBalanced
-    from ._group_balanced import GroupBalanced
-    from ._reweighing import Reweighing
-    from ._temperature import TemperatureSampling
-
-    return {
-        "reweighing": Reweighing,
-        "class_balanced": ClassBalanced,
-        "group_balanced": GroupBalanced,
-        "temperature": TemperatureSampling,
-    }
-
-
-def check_strategy(strategy):
-    """Return a fresh, unfitted strategy from an instance or a string alias.
-
-    Parameters
-    ----------
-    strategy : WeightingStrategy or str
-        A strategy instance (it is cloned, never modified) or one of the aliases
-        ``"reweighing"``, ``"class_balanced"``, ``"group_balanced"``, ``"temperature"``
-        (the class with its default parameters).
-
-    Returns
-    -------
-    strategy : WeightingStrategy
-        A new, unfitted instance.
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.weighting import check_strategy
-    >>> check_strategy("class_balanced")
-    ClassBalanced()
-    """
-    if isinstance(strategy, str):
-        aliases = _aliases()
-        if strategy not in aliases:
-            raise ValueError(
-                f"Unknown sample-weight strategy {strategy!r}; expected one of "
-                f"{sorted(aliases)} or a WeightingStrategy instance."
-            )
-        return aliases[strategy]()
-    if isinstance(strategy, WeightingStrategy):
-        return clone(strategy)
-    raise TypeError(
-        "strategy must be a WeightingStrategy instance (for example Reweighing()) or one of "
-        f"{sorted(_aliases())}; got {strategy!r} of type {type(strategy).__name__}."
-    )
-
-
-def compute_sample_weight(strategy, y, sensitive_features=None, *, sample_weight=None):
-    """Per-row sample weights from a strategy fitted on the given rows.
-
-    The strategy (cloned, so the argument is not modified) is fitted on ``y`` and
-    ``sensitive_features`` and the weights of the same rows are returned, multiplied by the
-    user's ``sample_weight``. Without ``sample_weight`` the weights have mean exactly 1.
-
-    Parameters
-    ----------
-    strategy : WeightingStrategy or str
-        A strategy or a string alias, see :func:`check_strategy`.
-    y : array-like of shape (n_samples,)
-        Class labels.
-    sensitive_features : array-like of shape (n_samples,) or (n_samples, k), DataFrame \
-            or None, default=None
-        Group of each row; several columns make intersectional groups. Required by the
-        strategies that use groups.
-    sample_weight : array-like of shape (n_samples,) or None, default=None
-        The user's weights: cells are counted with them and the result is multiplied by them.
-
-    Returns
-    -------
-    sample_weight : ndarray of shape (n_samples,)
-        Weights to pass to an estimator's ``fit``.
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.weighting import Reweighing, compute_sample_weight
-    >>> y =   [1, 1, 1, 0, 1, 0, 0, 0]
-    >>> sex = ["m", "m", "m", "m", "f", "f", "f", "f"]
-    >>> compute_sample_weight(Reweighing(), y, sex).round(3)
-    array([0.667, 0.667, 0.667, 2.   , 2.   , 0.667, 0.667, 0.667])
-    """
-    strategy = check_strategy(strategy)
-    weights = strategy.fit_compute(y, sensitive_features, sample_weight=sample_weight)
-    if sample_weight is not None:
-        weights = weights * _check_sample_weight(sample_weight, len(weights))
-    return weights

@@ -1,9 +1,8 @@
 """Class-balanced weights: inverse class frequency, or inverse effective number of samples."""
 
-import numbers
-
 import numpy as np
 
+from .._param_validation import Real
 from ._base import WeightingStrategy
 
 __all__ = ["ClassBalanced"]
@@ -72,17 +71,14 @@ class ClassBalanced(WeightingStrategy):
     array([1., 1., 1., 1.])
     """
 
+    _parameter_constraints = {
+        "power": [Real(0)],
+        "beta": [None, Real(0, 1, high_open=True)],
+    }
+
     def __init__(self, power=1.0, beta=None):
         self.power = power
         self.beta = beta
-
-    def _check_params(self):
-        if not isinstance(self.power, numbers.Real) or not (self.power >= 0):
-            raise ValueError(f"power must be a number >= 0; got {self.power!r}.")
-        if self.beta is not None and (
-            not isinstance(self.beta, numbers.Real) or not (0 <= self.beta < 1)
-        ):
-            raise ValueError(f"beta must be None or a number in [0, 1); got {self.beta!r}.")
 
     def _uses_groups(self):
         return False

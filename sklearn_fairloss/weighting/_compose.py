@@ -3,12 +3,14 @@
 import numpy as np
 from sklearn.base import clone
 
-from ._base import WeightingStrategy, check_strategy
+from .._param_validation import InstanceOf
+from ._base import WeightingStrategy
+from ._registry import check_strategy
 
 __all__ = ["ProductWeighting"]
 
 
-class ProductWeighting(WeightingStrategy):
+class ProductWeighting(WeightingStrategy, product=True):
     """Product of the weights of several strategies, renormalised to mean 1.
 
     Each row gets the product of its weights under every strategy. Because every strategy
@@ -47,6 +49,10 @@ class ProductWeighting(WeightingStrategy):
     m      2.0  2.0
     """
 
+    _parameter_constraints = {
+        "strategies": [InstanceOf((list, tuple), "a non-empty list of strategies")],
+    }
+
     def __init__(self, strategies):
         self.strategies = strategies
 
@@ -60,7 +66,7 @@ class ProductWeighting(WeightingStrategy):
     def _check_params(self):
         self.strategies_ = self._resolved()
         for strategy in self.strategies_:
-            strategy._check_params()
+            strategy._validate_params()
 
     def _uses_groups(self):
         strategies = getattr(self, "strategies_", None) or self._resolved()

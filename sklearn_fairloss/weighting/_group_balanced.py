@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._param_validation import Options
 from ._base import WeightingStrategy
 
 __all__ = ["GroupBalanced"]
@@ -56,12 +57,10 @@ class GroupBalanced(WeightingStrategy):
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
 
+    _parameter_constraints = {"by": [Options("group", "group_class")]}
+
     def __init__(self, by="group"):
         self.by = by
-
-    def _check_params(self):
-        if self.by not in ("group", "group_class"):
-            raise ValueError(f"by must be 'group' or 'group_class'; got {self.by!r}.")
 
     def _uses_groups(self):
         return True

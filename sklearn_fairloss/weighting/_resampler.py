@@ -1,15 +1,16 @@
 """Resampler that draws rows so that each cell's expected count matches the strategy weights."""
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.metadata_routing import UNCHANGED, _routing_enabled
 from sklearn.utils.validation import check_consistent_length
 
-from .._sensitive import split_sensitive_columns
-from ._base import _check_target, _encode_groups, check_strategy
+from .._groups import GroupEncoder
+from .._param_validation import InstanceOf, Integer, ParamsValidationMixin
+from .._validation import split_sensitive_columns
+from ._base import _check_target
+from ._registry import check_strategy
 
 __all__ = ["WeightedResampler"]
 
@@ -31,7 +32,7 @@ def _largest_remainder(targets, total, rng):
     return counts
 
 
-class WeightedResampler(BaseEstimator):
+class WeightedResampler(ParamsValidationMixin, BaseEstimator):
     """Draw training rows so that every cell's expected count matches the strategy's weights.
 
     For classifiers whose ``fit`` takes no ``sample_weight`` (``KNeighborsClassifier``,
@@ -101,6 +102,13 @@ class WeightedResampler(BaseEstimator):
     array([4, 4])
     """
 
+    _parameter_constraints = {
+        "n_samples": [None, Integer(1)],
+        "deterministic": [InstanceOf((bool, np.bool_), "a bool")],
+        "random_state": [None, Integer(0, 2**32 - 1),
+                         InstanceOf(np.random.RandomState, "a numpy RandomState")],
+    }
+
     def __init__(self, strategy="reweighing", *, n_samples=None, deterministic=False,
                  random_state=None):
         self.strategy = strategy
@@ -126,10 +134,7 @@ class WeightedResampler(BaseEstimator):
         X_resampled : same type as X, of shape (n_samples_out, n_features)
         y_resampled : same type as y, of shape (n_samples_out,)
         """
-        if self.n_samples is not None and (
-            not isinstance(self.n_samples, numbers.Integral) or self.n_samples < 1
-        ):
-            raise ValueError(f"n_samples must be None or an int >= 1; got {self.n_samples!r}.")
+        self._validate_params()
         sensitive, _ = split_sensitive_columns(X, sensitive_features)
         y_checked = _check_target(y, type(self).__name__)
         check_consistent_length(X, y_checked)
@@ -144,7 +149,7 @@ class WeightedResampler(BaseEstimator):
             # cells the strategy itself uses.
             _, cells = np.unique(y_checked, return_inverse=True)
             if sensitive is not None:
-                groups, _ = _encode_groups(sensitive, len(cells))
+                groups = GroupEncoder().fit_transform(sensitive, len(cells), reference="y").cells
                 cells = groups * (cells.max() + 1) + cells
             _, cells = np.unique(cells, return_inverse=True)
             cell_targets = n_out * np.bincount(cells, weights=probabilities)

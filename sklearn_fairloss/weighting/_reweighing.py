@@ -55,6 +55,8 @@ class Reweighing(WeightingStrategy):
     m      2.000  0.667
     """
 
+    _parameter_constraints = {}
+
     def _uses_groups(self):
         return True
 

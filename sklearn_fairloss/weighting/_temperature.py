@@ -1,9 +1,8 @@
 """Temperature sampling weights (Li et al., "Upsample or Upweight?", NAACL 2025)."""
 
-import numbers
-
 import numpy as np
 
+from .._param_validation import Options, Real
 from ._base import WeightingStrategy
 
 __all__ = ["TemperatureSampling"]
@@ -64,15 +63,14 @@ class TemperatureSampling(WeightingStrategy):
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
 
+    _parameter_constraints = {
+        "tau": [Real(0, low_open=True, finite=False)],
+        "by": [Options("class", "group", "group_class")],
+    }
+
     def __init__(self, tau=1.0, by="class"):
         self.tau = tau
         self.by = by
-
-    def _check_params(self):
-        if not isinstance(self.tau, numbers.Real) or not (self.tau > 0):
-            raise ValueError(f"tau must be a number > 0 (inf allowed); got {self.tau!r}.")
-        if self.by not in ("class", "group", "group_class"):
-            raise ValueError(f"by must be 'class', 'group' or 'group_class'; got {self.by!r}.")
 
     def _uses_groups(self):
         return self.by != "class"

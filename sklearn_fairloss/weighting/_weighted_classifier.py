@@ -12,8 +12,9 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, has_fit_parameter
 
-from .._sensitive import split_sensitive_columns
-from ._base import _check_sample_weight, _check_target, check_strategy
+from .._validation import check_sample_weight, split_sensitive_columns
+from ._base import _check_target
+from ._registry import check_strategy
 
 __all__ = ["WeightedClassifier"]
 
@@ -137,7 +138,7 @@ class WeightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         sensitive, _ = split_sensitive_columns(X, sensitive_features)
         y = _check_target(y, type(self).__name__)
         check_consistent_length(X, y)
-        sample_weight = _check_sample_weight(sample_weight, y.shape[0])
+        sample_weight = check_sample_weight(sample_weight, y.shape[0], reference="y")
         weights = strategy.fit_compute(y, sensitive, sample_weight=sample_weight)
         if sample_weight is not None:
             weights = weights * sample_weight

@@ -1,13 +1,13 @@
 """CaPE: calibrated probability estimation (Liu, Kaku, Zhu et al., ICML 2022)."""
 
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils.validation import check_scalar
 
-from ..losses._base import LossBase
+from .._callbacks import RefitTargets
+from .._param_validation import Integer, Options, Real
+from .._torch_utils import accumulation_dtype, one_hot, row_weights
+from ._base import LossBase
 
 __all__ = ["CaPELoss"]
 
@@ -21,6 +21,11 @@ def _as_tensor(values, dtype=None):
     else:
         values = torch.as_tensor(np.asarray(values))
     return values if dtype is None else values.to(dtype)
+
+
+def _overall_mean(targets, weights):
+    """The weighted mean target, the estimate where the local ones are undefined."""
+    return (weights * targets).sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
 
 
 def bin_estimate(scores, targets, weights, n_bins):
@@ -41,7 +46,7 @@ def bin_estimate(scores, targets, weights, n_bins):
     n = scores.numel()
     order = scores.argsort()
     scores, targets, weights = scores[order], targets[order], weights[order]
-    overall = (weights * targets).sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
+    overall = _overall_mean(targets, weights)
     cuts = sorted({int(b * n / n_bins) for b in range(n_bins + 1)})
     values, boundaries = [], []
     for left, right in zip(cuts[:-1], cuts[1:]):
@@ -68,9 +73,8 @@ def kernel_estimate(scores, targets, weights, bandwidth, grid):
         kw = k * weights[start:start + _CHUNK][None, :]
         num += kw @ targets[start:start + _CHUNK]
         den += kw.sum(dim=1)
-    overall = (weights * targets).sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
     tiny = torch.finfo(grid.dtype).tiny
-    return torch.where(den > tiny, num / den.clamp_min(tiny), overall)
+    return torch.where(den > tiny, num / den.clamp_min(tiny), _overall_mean(targets, weights))
 
 
 class CaPELoss(LossBase):
@@ -114,17 +118,18 @@ class CaPELoss(LossBase):
 
     Notes
     -----
-    Estimator contract: at the start of each epoch ``e`` (0-based), the estimator calls
-    ``loss.set_epoch(e, max_epochs)``; when ``loss.needs_targets()`` is then ``True``, it
-    computes the model's current probabilities on the *training* rows (softmax of the logits,
-    evaluation mode, no gradient) and calls
-    ``loss.update_targets(probs, y, sample_weight)``. Without these calls (or in evaluation
-    mode, that is on validation batches) the loss is plain cross-entropy.
+    The schedule is driven by the skorch callbacks that :meth:`callbacks` declares: at the
+    start of each epoch ``e`` (0-based), :class:`~sklearn_fairloss._callbacks.LossSchedule`
+    calls ``loss.set_epoch(e, max_epochs)``; when ``loss.needs_targets()`` is then ``True``,
+    :class:`~sklearn_fairloss._callbacks.RefitTargets` computes the model's current
+    probabilities on the *training* rows (softmax of the logits, evaluation mode, no
+    gradient) and calls ``loss.update_targets(probs, y, sample_weight)``. Without these calls
+    (or in evaluation mode, that is on validation batches) the loss is plain cross-entropy.
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_fairloss.calibration import CaPELoss
+    >>> from sklearn_fairloss.losses import CaPELoss
     >>> loss = CaPELoss(n_bins=2, warmup_epochs=0)
     >>> _ = loss.set_epoch(0, max_epochs=10)
     >>> loss.needs_targets()
@@ -136,6 +141,14 @@ class CaPELoss(LossBase):
     tensor([0.5000, 1.0000])
     """
 
+    _parameter_constraints = {
+        "method": [Options("bin", "kernel")],
+        "n_bins": [Integer(1)],
+        "bandwidth": [Real(0.0, low_open=True)],
+        "warmup_epochs": [Integer(0)],
+        "n_ce_epochs": [Integer(0)],
+    }
+
     def __init__(self, method="bin", n_bins=10, bandwidth=0.1, warmup_epochs=10, n_ce_epochs=5):
         super().__init__()
         self.method = method
@@ -144,25 +157,25 @@ class CaPELoss(LossBase):
         self.warmup_epochs = warmup_epochs
         self.n_ce_epochs = n_ce_epochs
 
-    def _check_params(self):
-        if self.method not in ("bin", "kernel"):
-            raise ValueError(f"method must be 'bin' or 'kernel'; got {self.method!r}.")
-        check_scalar(self.n_bins, "n_bins", numbers.Integral, min_val=1)
-        check_scalar(self.bandwidth, "bandwidth", numbers.Real, min_val=0.0,
-                     include_boundaries="neither")
-        check_scalar(self.warmup_epochs, "warmup_epochs", numbers.Integral, min_val=0)
-        check_scalar(self.n_ce_epochs, "n_ce_epochs", numbers.Integral, min_val=0)
-
     def set_epoch(self, epoch, max_epochs):
-        """Record the epoch about to start (see the estimator contract).
+        """Record the epoch about to start (see Notes).
 
         Returns
         -------
         self
         """
-        self._check_params()
+        self._ensure_validated()
         self.epoch_ = int(epoch)
         return self
+
+    def callbacks(self):
+        """``LossSchedule`` (the epoch), then ``RefitTargets`` (the calibration targets).
+
+        Returns
+        -------
+        list of (str, skorch.callbacks.Callback)
+        """
+        return [*super().callbacks(), ("refit_targets", RefitTargets())]
 
     def needs_targets(self):
         """Whether the current epoch is a calibration epoch (so targets must be refitted)."""
@@ -187,7 +200,7 @@ class CaPELoss(LossBase):
         -------
         self
         """
-        self._check_params()
+        self._ensure_validated()
         probs = _as_tensor(probs, torch.float64)
         y = _as_tensor(y).long()
         if probs.ndim != 2 or probs.shape[1] < 2 or y.shape != (probs.shape[0],):
@@ -196,14 +209,10 @@ class CaPELoss(LossBase):
                 f"got {tuple(probs.shape)} and {tuple(y.shape)}."
             )
         n, n_classes = probs.shape
-        weights = (
-            torch.ones(n, dtype=torch.float64)
-            if sample_weight is None
-            else _as_tensor(sample_weight, torch.float64).reshape(n)
-        )
+        weights = row_weights(sample_weight, probs)
         if n == 0 or not bool(weights.sum() > 0):
             raise ValueError("update_targets needs at least one row with a positive weight.")
-        onehot = F.one_hot(y, n_classes).to(torch.float64)
+        onehot = one_hot(y, n_classes, torch.float64)
         columns = [1] if n_classes == 2 else range(n_classes)
         maps = []
         for k in columns:
@@ -238,7 +247,7 @@ class CaPELoss(LossBase):
                 f"update_targets saw {self.n_classes_} classes but probs has "
                 f"{probs.shape[1]} columns."
             )
-        dtype = torch.float32 if probs.device.type == "mps" else torch.float64
+        dtype = accumulation_dtype(probs)
         scores = probs.detach().to(dtype)
         columns = [1] if self.n_classes_ == 2 else range(self.n_classes_)
         estimates = []
@@ -264,6 +273,7 @@ class CaPELoss(LossBase):
         return targets.to(dtype=probs.dtype, device=probs.device)
 
     def per_sample_loss(self, logits, y):
+        self._ensure_validated()
         calibrating = (
             self.training and self.needs_targets() and getattr(self, "maps_", None) is not None
         )

@@ -6,16 +6,13 @@ training rows so that the groups' positive rates (demographic parity) or true-po
 (equal opportunity) lie within ``tolerance`` of each other, at the highest expected accuracy.
 """
 
-import numbers
-
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_sample_weight
-from ..metrics._validation import _encode_groups
+from .._param_validation import Options, Real
+from ._decision import DecisionRuleBase
+from ._group_index import encode_groups, lookup_groups
 
-__all__ = ["GroupThresholds"]
+__all__ = ["CONSTRAINTS", "GroupThresholds"]
 
 CONSTRAINTS = ("demographic_parity", "equal_opportunity")
 
@@ -26,13 +23,29 @@ _EXACT_GROUP_ROWS = 500
 
 MSG_SF_REQUIRED = (
     "GroupThresholds.{method} needs sensitive_features: the protected attribute(s) of each row "
-    "(1-D array-like, 2-D array or DataFrame), as given to fit. For a FairLossClassifier with "
-    "group_thresholds, pass predict(X, sensitive_features=...) or, inside a meta-estimator, "
-    "request it with set_predict_request(sensitive_features=True)."
+    "(1-D array-like, 2-D array or DataFrame){where}. For a FairLossClassifier deciding with "
+    "group thresholds, {action}."
 )
+MSG_SF_FIT = MSG_SF_REQUIRED.format(method="fit", where="",
+                                    action="pass sensitive_features to fit")
+MSG_SF_PREDICT = MSG_SF_REQUIRED.format(
+    method="predict", where=", as given to fit",
+    action="pass predict(X, sensitive_features=...) or, inside a meta-estimator, request it "
+    "with set_predict_request(sensitive_features=True)")
 
 
-class GroupThresholds(BaseEstimator):
+class _SecondArgument:
+    """Default of ``GroupThresholds.fit(sensitive_features=)``: the groups are the second
+    positional argument (the call ``fit(proba, groups)`` of earlier releases)."""
+
+    def __repr__(self):
+        return "<the second argument>"
+
+
+_SECOND_ARGUMENT = _SecondArgument()
+
+
+class GroupThresholds(DecisionRuleBase):
     r"""One decision threshold per protected group, for demographic parity or equal opportunity.
 
     For binary problems with calibrated probabilities :math:`p_i = P(y=1 \mid x_i)`. Within
@@ -93,7 +106,7 @@ class GroupThresholds(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_fairloss.fairness import GroupThresholds
+    >>> from sklearn_fairloss.postprocessing import GroupThresholds
     >>> rng = np.random.default_rng(0)
     >>> group = np.repeat(["a", "b"], 500)
     >>> proba = np.clip(rng.beta(2, 5, 1000) + 0.25 * (group == "a"), 0, 1)
@@ -103,30 +116,16 @@ class GroupThresholds(BaseEstimator):
     True
     """
 
+    binary = True
+    _binary_message = "{where} needs a binary y (one threshold per group); got {n_classes} classes."
+    _parameter_constraints = {
+        "constraint": [Options(*CONSTRAINTS)],
+        "tolerance": [Real(0, 1, high_open=True)],
+    }
+
     def __init__(self, constraint="demographic_parity", tolerance=0.0):
         self.constraint = constraint
         self.tolerance = tolerance
-
-    def _check_params(self):
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"constraint must be one of {list(CONSTRAINTS)}; got "
-                             f"{self.constraint!r}.")
-        tol = self.tolerance
-        if (not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not np.isfinite(tol)
-                or not 0 <= tol < 1):
-            raise ValueError(f"tolerance must be a number in [0, 1); got {tol!r}.")
-
-    @staticmethod
-    def _check_proba(proba):
-        proba = np.asarray(proba, dtype=np.float64)
-        if proba.ndim == 2 and proba.shape[1] == 2:
-            proba = proba[:, 1]
-        if proba.ndim != 1:
-            raise ValueError("proba must be the positive-class probabilities, shape (n_samples,)"
-                             f" or (n_samples, 2); got shape {proba.shape}.")
-        if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
-            raise ValueError("proba must hold finite probabilities in [0, 1].")
-        return proba
 
     def _rates(self, proba, weights, predicted):
         """Rate of each row set (positive rate, or expected true-positive rate)."""
@@ -152,31 +151,42 @@ class GroupThresholds(BaseEstimator):
         positions = np.flatnonzero(cut)
         return p, positions, rate[positions], (false_pos + missed)[positions]
 
-    def fit(self, proba, sensitive_features, sample_weight=None):
+    def fit(self, proba, y=None, *, sample_weight=None, sensitive_features=_SECOND_ARGUMENT,
+            class_prior=None, log_prior_shift=None):
         """Choose the thresholds on calibrated probabilities.
 
         Parameters
         ----------
         proba : array-like of shape (n_samples,) or (n_samples, 2)
             Calibrated positive-class probabilities (or both columns of ``predict_proba``).
-        sensitive_features : array-like of shape (n_samples,) or (n_samples, k), or DataFrame
-            The protected attribute(s); with several, groups are their combinations.
+        y : array-like of shape (n_samples,), default=None
+            Not used: the rule needs no labels (the probabilities stand in for them). When
+            ``sensitive_features`` is not passed at all, this second argument holds the
+            sensitive features instead, so that ``fit(proba, groups)`` works.
         sample_weight : array-like of shape (n_samples,), default=None
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k), or DataFrame
+            The protected attribute(s); with several, groups are their combinations. Needed;
+            when not passed, the second argument is used (see ``y``); passing None is an
+            error.
+        class_prior, log_prior_shift : ignored
+            Accepted for the decision-rule interface.
 
         Returns
         -------
         self : GroupThresholds
         """
-        self._check_params()
-        proba = self._check_proba(proba)
+        if sensitive_features is _SECOND_ARGUMENT:
+            y, sensitive_features = None, y
+        return super().fit(proba, y, sample_weight=sample_weight,
+                           sensitive_features=sensitive_features)
+
+    def _fit(self, proba, y, weights, *, sensitive_features=None, **_):
         if sensitive_features is None:
-            raise ValueError(MSG_SF_REQUIRED.format(method="fit"))
-        groups = _encode_groups(sensitive_features, n_samples=len(proba))
-        weights = check_sample_weight(sample_weight, len(proba))
+            raise ValueError(MSG_SF_FIT)
+        codes, self.groups_, self.sensitive_names_ = encode_groups(
+            sensitive_features, len(proba), reference="proba")
         weights = np.ones(len(proba)) if weights is None else weights
-        self.groups_ = list(groups.labels)
-        self.sensitive_names_ = list(groups.names)
-        rows = [groups.codes == g for g in range(len(self.groups_))]
+        rows = [codes == g for g in range(len(self.groups_))]
         curves = [self._curves(proba[r], weights[r]) for r in rows]
         blind = [self._rates(proba[r], weights[r], proba[r] >= 0.5) for r in rows]
         total = weights.sum()
@@ -188,7 +198,7 @@ class GroupThresholds(BaseEstimator):
             self.rates_ = np.asarray(blind)
             errors = sum(e[np.searchsorted(pos, np.sum(p >= 0.5))] for p, pos, _, e in curves)
             self.expected_accuracy_ = 1 - errors / total
-            return self
+            return
         best = None
         for low in self._band_starts(curves, tol):
             chosen = [self._best_in_band(rate, errors, low, low + tol)
@@ -203,7 +213,6 @@ class GroupThresholds(BaseEstimator):
                                      for (p, pos, _, _), k in zip(curves, chosen)])
         self.rates_ = np.array([rate[k] for (_, _, rate, _), k in zip(curves, chosen)])
         self.expected_accuracy_ = 1 - errors / total
-        return self
 
     def _largest_step(self, proba, weights):
         """Largest change of the group's rate from one row to the next (ties aside)."""
@@ -240,44 +249,21 @@ class GroupThresholds(BaseEstimator):
             return -np.inf
         return 0.5 * (sorted_proba[j - 1] + sorted_proba[j])
 
-    def _row_thresholds(self, sensitive_features, n_samples):
-        groups = _encode_groups(sensitive_features, n_samples=n_samples)
-        if len(groups.names) != len(self.sensitive_names_):
-            raise ValueError(
-                f"sensitive_features has {len(groups.names)} attribute(s) but "
-                f"{len(self.sensitive_names_)} were given to fit ({self.sensitive_names_}).")
-        index = {g: i for i, g in enumerate(self.groups_)}
-        known = np.array([index.get(g, -1) for g in groups.labels], dtype=np.int64)
-        if (known < 0).any():
-            unseen = [g for g, k in zip(groups.labels, known) if k < 0]
+    def _predict(self, proba, sensitive_features):
+        if self.thresholds_ is None:
+            return (proba >= 0.5).astype(np.int64)
+        if sensitive_features is None:
+            raise ValueError(MSG_SF_PREDICT)
+        index, unseen = lookup_groups(sensitive_features, len(proba), self.groups_,
+                                      self.sensitive_names_, reference="proba")
+        if unseen:
             raise ValueError(
                 f"sensitive_features holds group(s) not seen in fit: {unseen}; GroupThresholds "
                 f"has thresholds for {self.groups_} only.")
-        return self.thresholds_[known[groups.codes]]
-
-    def predict(self, proba, sensitive_features=None):
-        """Binary decisions: 1 where ``proba`` reaches the row's group threshold.
-
-        Parameters
-        ----------
-        proba : array-like of shape (n_samples,) or (n_samples, 2)
-        sensitive_features : array-like or DataFrame, default=None
-            Needed unless ``thresholds_`` is None.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), int
-            1 for the positive class, 0 for the negative one.
-        """
-        check_is_fitted(self, "groups_")
-        proba = self._check_proba(proba)
-        if self.thresholds_ is None:
-            return (proba >= 0.5).astype(int)
-        if sensitive_features is None:
-            raise ValueError(MSG_SF_REQUIRED.format(method="predict"))
-        return (proba >= self._row_thresholds(sensitive_features, len(proba))).astype(int)
+        return (proba >= self.thresholds_[index]).astype(np.int64)
 
     @property
     def requires_sensitive_features(self):
-        """Whether :meth:`predict` needs ``sensitive_features`` (group thresholds were kept)."""
-        return getattr(self, "thresholds_", None) is not None
+        """Whether :meth:`predict` needs ``sensitive_features`` (group thresholds were kept);
+        True before :meth:`fit`, which always needs them."""
+        return getattr(self, "thresholds_", True) is not None

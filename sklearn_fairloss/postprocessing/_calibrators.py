@@ -10,8 +10,8 @@ A post-hoc calibrator is a scikit-learn style object (``get_params``/``set_param
 ``logits`` are float arrays of shape ``(n, n_classes)``, binary included (two columns); ``y``
 holds integer class codes ``0 .. n_classes - 1``. Weighted objectives use the normalisation
 ``sum(w * loss) / sum(w)``. The global calibrators accept ``sensitive_features`` and ignore it,
-so that a caller can always pass it; the per-group calibrators of
-:mod:`sklearn_fairloss.calibration._group` need it (``requires_sensitive_features = True``).
+so that a caller can always pass it; the per-group calibrator
+:class:`GroupTemperatureScaling` needs it (``requires_sensitive_features = True``).
 
 The optimisation is in numpy float64 with analytic gradients (scipy's bounded Brent search for
 one temperature, L-BFGS-B otherwise): no torch, deterministic, and fast on the CPU.
@@ -24,7 +24,9 @@ from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
 
+from .._param_validation import Integer, ParamsValidationMixin, Real
 from .._validation import check_sample_weight
+from ._checks import check_codes, check_scores
 
 __all__ = [
     "PostCalibratorBase",
@@ -38,54 +40,6 @@ __all__ = [
 LOG_T_BOUNDS = (-10.0, 10.0)
 #: Smallest calibrated probability of :class:`IsotonicCalibration` (its logits are logs).
 PROBA_FLOOR = 1e-12
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation
-# ---------------------------------------------------------------------------------------------
-
-def _check_logits(logits, n_classes=None, name="logits"):
-    """``logits`` as a finite float64 array of shape (n, k), k >= 2 (``n_classes`` if given)."""
-    try:
-        array = np.asarray(logits, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array of shape (n_samples, n_classes).") \
-            from exc
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_classes), binary included "
-                         f"(two columns); got an array of shape {array.shape}.")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty; at least one sample is needed.")
-    if n_classes is None and array.shape[1] < 2:
-        raise ValueError(f"{name} must have at least 2 columns (one per class); got "
-                         f"{array.shape[1]}.")
-    if n_classes is not None and array.shape[1] != n_classes:
-        raise ValueError(f"{name} has {array.shape[1]} columns but the calibrator was fitted "
-                         f"on {n_classes} classes.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return array
-
-
-def _check_codes(y, n_samples, n_classes):
-    """``y`` as int64 class codes in 0 .. n_classes - 1, one per row of the logits."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D; got an array of shape {y.shape}.")
-    if y.shape[0] != n_samples:
-        raise ValueError(f"y has {y.shape[0]} rows but logits has {n_samples} rows; they must "
-                         "have the same length.")
-    if y.dtype.kind not in "iub" and not (
-            y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-        raise ValueError("y must hold integer class codes 0 .. n_classes - 1 (the column "
-                         f"index of the true class); got dtype {y.dtype}.")
-    y = y.astype(np.int64)
-    if y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"y must hold class codes in 0 .. {n_classes - 1} (logits has "
-                         f"{n_classes} columns); got values in [{y.min()}, {y.max()}].")
-    return y
 
 
 def _normalised_weights(sample_weight, n_samples, reference="logits"):
@@ -135,12 +89,27 @@ def _weighted_temperature(logits, y, w):
 # Base class
 # ---------------------------------------------------------------------------------------------
 
-class PostCalibratorBase(BaseEstimator):
+class PostCalibratorBase(ParamsValidationMixin, BaseEstimator):
     """Base class of the post-hoc calibrators: validation and :meth:`predict_proba`.
 
-    Subclasses implement ``_fit(logits, y, w, sensitive_features)`` (``w`` sums to one; the
-    raw sum of the weights is ``self._weight_total``) and
-    ``_transform(logits, sensitive_features)`` on validated float64 arrays.
+    Subclasses declare ``_parameter_constraints`` (checked when :meth:`fit` starts) and
+    implement ``_fit(logits, y, w, sensitive_features)`` (``w`` sums to one; the raw sum of
+    the weights is ``self._weight_total``) and ``_transform(logits, sensitive_features)`` on
+    validated float64 arrays.
+
+    Examples
+    --------
+    A calibrator that shifts every logit of the first class by a fitted constant:
+
+    >>> import numpy as np
+    >>> from sklearn_fairloss.postprocessing import PostCalibratorBase
+    >>> class FirstClassShift(PostCalibratorBase):
+    ...     def _fit(self, logits, y, w, sensitive_features):
+    ...         self.shift_ = float(np.dot(w, y == 0) - np.dot(w, y == 1))
+    ...     def _transform(self, logits, sensitive_features):
+    ...         return logits + [self.shift_, 0.0]
+    >>> FirstClassShift().fit(np.zeros((4, 2)), [0, 0, 0, 1]).shift_
+    0.5
     """
 
     #: Whether :meth:`fit` and :meth:`transform` need ``sensitive_features``.
@@ -164,8 +133,9 @@ class PostCalibratorBase(BaseEstimator):
         -------
         self : object
         """
-        logits = _check_logits(logits)
-        y = _check_codes(y, logits.shape[0], logits.shape[1])
+        self._validate_params()
+        logits = check_scores(logits)
+        y = check_codes(y, logits.shape[0], logits.shape[1])
         w, self._weight_total = _normalised_weights(sample_weight, logits.shape[0])
         self.n_classes_ = logits.shape[1]
         self._fit(logits, y, w, sensitive_features)
@@ -186,7 +156,7 @@ class PostCalibratorBase(BaseEstimator):
         calibrated : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "n_classes_")
-        logits = _check_logits(logits, self.n_classes_)
+        logits = check_scores(logits, n_classes=self.n_classes_)
         return self._transform(logits, sensitive_features)
 
     def predict_proba(self, logits, sensitive_features=None):
@@ -234,7 +204,7 @@ class TemperatureScaling(PostCalibratorBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_fairloss.calibration import TemperatureScaling
+    >>> from sklearn_fairloss.postprocessing import TemperatureScaling
     >>> rng = np.random.default_rng(0)
     >>> z = rng.normal(scale=2.0, size=(2000, 3))
     >>> y = np.array([rng.choice(3, p=p) for p in np.exp(z) / np.exp(z).sum(1, keepdims=True)])
@@ -257,17 +227,12 @@ class _AffineScaling(PostCalibratorBase):
     """``logits @ W + b`` fitted by weighted NLL with an L2 penalty towards the identity."""
 
     _diagonal = True
+    _parameter_constraints = {"alpha": [Real(0)], "max_iter": [Integer(1)], "tol": [Real(0)]}
 
     def __init__(self, alpha=0.0, max_iter=1000, tol=1e-10):
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
-
-    def _check_params(self):
-        if not np.isscalar(self.alpha) or not np.isfinite(self.alpha) or self.alpha < 0:
-            raise ValueError(f"alpha must be a finite number >= 0; got {self.alpha!r}.")
-        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer; got {self.max_iter!r}.")
 
     def _unpack(self, theta, k):
         if self._diagonal:
@@ -289,7 +254,6 @@ class _AffineScaling(PostCalibratorBase):
         return loss, grad
 
     def _fit(self, logits, y, w, sensitive_features):
-        self._check_params()
         k = logits.shape[1]
         theta0 = np.concatenate([np.ones(k) if self._diagonal else np.eye(k).ravel(),
                                  np.zeros(k)])
@@ -317,34 +281,17 @@ class VectorScaling(_AffineScaling):
     NeurIPS). Unlike temperature scaling it can change the predicted class. For two classes
     it generalises Platt scaling (Platt 1999) of the margin.
 
-    Parameters
-    ----------
-    alpha : float, default=0.0
-        Strength of the L2 penalty ``alpha / 2 * (||a - 1||^2 + ||b||^2)`` towards the
-        identity map; the weighted NLL is a mean, so ``alpha`` does not grow with the sample
-        size. A small value (``1e-3``) keeps the scales finite on separable data.
-    max_iter : int, default=1000
-        Maximum number of L-BFGS iterations.
-    tol : float, default=1e-10
-        Relative tolerance on the objective (L-BFGS-B's ``ftol``).
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_classes,)
-        The scale of each class's logit.
-    intercept_ : ndarray of shape (n_classes,)
-        The bias of each class (centred: softmax ignores a shared constant).
-    n_iter_ : int
-    n_classes_ : int
-
+    {parameters}
     Examples
     --------
+    Logits ``z`` would be calibrated, but the model added a bias to each class:
+
+    >>> from sklearn_fairloss.postprocessing import VectorScaling
     >>> import numpy as np
-    >>> from sklearn_fairloss.calibration import VectorScaling
     >>> rng = np.random.default_rng(0)
     >>> z = rng.normal(scale=2.0, size=(3000, 3))
     >>> y = np.array([rng.choice(3, p=p) for p in np.exp(z) / np.exp(z).sum(1, keepdims=True)])
-    >>> cal = VectorScaling().fit(z + [1.0, 0.0, -1.0], y)   # shifted class biases
+    >>> cal = VectorScaling().fit(z + [1.0, 0.0, -1.0], y)
     >>> cal.intercept_.round(1)
     array([-1.,  0.,  1.])
     """
@@ -358,10 +305,30 @@ class MatrixScaling(_AffineScaling):
     with Dirichlet calibration", NeurIPS, where the L2 penalty towards the identity map is
     recommended: matrix scaling over-fits with many classes).
 
-    Parameters
+    {parameters}
+    Examples
+    --------
+    Scores whose columns are in the wrong order (class ``k`` scored in column ``k - 1``):
+    ``W`` learns the permutation back.
+
+    >>> import numpy as np
+    >>> from sklearn_fairloss.postprocessing import MatrixScaling
+    >>> scores = np.random.default_rng(0).normal(size=(2000, 3))
+    >>> cal = MatrixScaling(alpha=1e-3).fit(scores[:, [1, 2, 0]], scores.argmax(axis=1))
+    >>> predicted = cal.predict_proba(scores[:, [1, 2, 0]]).argmax(axis=1)
+    >>> bool((predicted == scores.argmax(axis=1)).mean() > 0.95)
+    True
+    """
+
+    _diagonal = False
+
+
+_AFFINE_DOC = """Parameters
     ----------
     alpha : float, default=0.0
-        Strength of the L2 penalty ``alpha / 2 * (||W - I||^2 + ||b||^2)``.
+        Strength of the L2 penalty ``alpha / 2 * ({penalty} + ||b||^2)`` towards the
+        identity map; the weighted NLL is a mean, so ``alpha`` does not grow with the sample
+        size. A small value (``1e-3``) keeps the {what} finite on separable data.
     max_iter : int, default=1000
         Maximum number of L-BFGS iterations.
     tol : float, default=1e-10
@@ -369,25 +336,21 @@ class MatrixScaling(_AffineScaling):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_classes, n_classes)
-        ``W``: calibrated logit ``j`` is ``sum_k logits[:, k] * W[k, j] + b[j]``.
+    coef_ : ndarray of shape {shape}
+        {coef}
     intercept_ : ndarray of shape (n_classes,)
+        The bias of each class (centred: softmax ignores a shared constant).
     n_iter_ : int
+        Number of L-BFGS iterations run.
     n_classes_ : int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_fairloss.calibration import MatrixScaling
-    >>> rng = np.random.default_rng(0)
-    >>> z = rng.normal(size=(2000, 2))
-    >>> y = (rng.random(2000) < 1 / (1 + np.exp(z[:, 0] - z[:, 1]))).astype(int)
-    >>> cal = MatrixScaling(alpha=1e-3).fit(z, y)
-    >>> cal.coef_.shape
-    (2, 2)
-    """
-
-    _diagonal = False
+        Number of columns of the logits seen in :meth:`fit`.
+"""
+VectorScaling.__doc__ = VectorScaling.__doc__.replace("{parameters}", _AFFINE_DOC.format(
+    penalty="||a - 1||^2", what="scales", shape="(n_classes,)",
+    coef="``a``, the scale of each class's logit."))
+MatrixScaling.__doc__ = MatrixScaling.__doc__.replace("{parameters}", _AFFINE_DOC.format(
+    penalty="||W - I||^2", what="weights", shape="(n_classes, n_classes)",
+    coef="``W``: calibrated logit ``j`` is ``sum_k logits[:, k] * W[k, j] + b[j]``."))
 
 
 class IsotonicCalibration(PostCalibratorBase):
@@ -411,7 +374,7 @@ class IsotonicCalibration(PostCalibratorBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_fairloss.calibration import IsotonicCalibration
+    >>> from sklearn_fairloss.postprocessing import IsotonicCalibration
     >>> rng = np.random.default_rng(0)
     >>> m = rng.normal(scale=2.0, size=1000)
     >>> y = (rng.random(1000) < 1 / (1 + np.exp(-m))).astype(int)

@@ -10,19 +10,18 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import minimize_scalar
-from sklearn.base import clone
 
-from ..metrics import check_sensitive_features
-from ._posthoc import (
+from .._param_validation import Options, Real
+from ._calibrators import (
     LOG_T_BOUNDS,
     PostCalibratorBase,
     _nll_and_grad,
     _weighted_temperature,
 )
+from ._group_index import encode_groups, lookup_groups
 
-__all__ = ["GroupTemperatureScaling", "POST_CALIBRATORS", "get_post_calibrator"]
+__all__ = ["GroupTemperatureScaling"]
 
 MSG_SF_REQUIRED = (
     "{cls}.{method} needs sensitive_features: the protected attribute(s) of each row (1-D "
@@ -33,19 +32,6 @@ MSG_SF_REQUIRED = (
 MSG_UNSEEN = (
     "sensitive_features holds group(s) not seen in fit: {groups}. {action}"
 )
-
-
-def _group_codes(sensitive_features, n_samples):
-    """Group label of each row (tuples for several attributes) and the attribute names."""
-    groups, frame = check_sensitive_features(sensitive_features, n_samples=n_samples)
-    codes, uniques = pd.factorize(pd.Series(groups, dtype=object), sort=True)
-    return codes, list(uniques), list(frame.columns)
-
-
-def _py(value):
-    if isinstance(value, tuple):
-        return tuple(_py(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class GroupTemperatureScaling(PostCalibratorBase):
@@ -107,11 +93,11 @@ class GroupTemperatureScaling(PostCalibratorBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_fairloss.calibration import GroupTemperatureScaling
+    >>> from sklearn_fairloss.postprocessing import GroupTemperatureScaling
     >>> rng = np.random.default_rng(0)
+    >>> group = np.where(rng.random(4000) < 0.5, "F", "M")
     >>> z = rng.normal(scale=2.0, size=(4000, 2))
     >>> y = (rng.random(4000) < 1 / (1 + np.exp(z[:, 0] - z[:, 1]))).astype(int)
-    >>> group = np.where(rng.random(4000) < 0.5, "F", "M")
     >>> logits = z * np.where(group == "F", 2.0, 0.5)[:, None]  # too sure for F, too shy for M
     >>> cal = GroupTemperatureScaling().fit(logits, y, sensitive_features=group)
     >>> {g: round(float(t), 1) for g, t in zip(cal.groups_, cal.group_temperatures_)}
@@ -120,26 +106,21 @@ class GroupTemperatureScaling(PostCalibratorBase):
     """
 
     requires_sensitive_features = True
+    _parameter_constraints = {
+        "shrinkage": [Real(0, math.inf, finite=False)],
+        "handle_unknown": [Options("shared", "error")],
+    }
 
     def __init__(self, shrinkage=0.0, handle_unknown="shared"):
         self.shrinkage = shrinkage
         self.handle_unknown = handle_unknown
 
-    def _check_params(self):
-        s = self.shrinkage
-        if isinstance(s, bool) or not np.isscalar(s) or math.isnan(s) or s < 0:
-            raise ValueError(f"shrinkage must be a number >= 0 (inf allowed); got {s!r}.")
-        if self.handle_unknown not in ("shared", "error"):
-            raise ValueError("handle_unknown must be one of ['shared', 'error']; got "
-                             f"{self.handle_unknown!r}.")
-
     def _fit(self, logits, y, w, sensitive_features):
-        self._check_params()
         if sensitive_features is None:
             raise ValueError(MSG_SF_REQUIRED.format(cls=type(self).__name__, method="fit"))
-        codes, groups, names = _group_codes(sensitive_features, logits.shape[0])
-        self.groups_ = [_py(g) for g in groups]
-        self.sensitive_names_ = names
+        codes, groups, self.sensitive_names_ = encode_groups(sensitive_features,
+                                                             logits.shape[0])
+        self.groups_ = groups
         self.temperature_ = _weighted_temperature(logits, y, w)
         shrinkage = float(self.shrinkage)
         if math.isinf(shrinkage):
@@ -178,14 +159,9 @@ class GroupTemperatureScaling(PostCalibratorBase):
         if sensitive_features is None:
             raise ValueError(MSG_SF_REQUIRED.format(cls=type(self).__name__,
                                                     method="transform"))
-        codes, groups, names = _group_codes(sensitive_features, logits.shape[0])
-        if len(names) != len(self.sensitive_names_):
-            raise ValueError(
-                f"sensitive_features has {len(names)} attribute(s) but {len(self.sensitive_names_)}"
-                f" were given to fit ({self.sensitive_names_}).")
-        index = {g: i for i, g in enumerate(self.groups_)}
-        known = [index.get(_py(g), -1) for g in groups]
-        unseen = [_py(g) for g, k in zip(groups, known) if k < 0]
+        index, unseen = lookup_groups(sensitive_features, logits.shape[0], self.groups_,
+                                      self.sensitive_names_)
+        # index -1 (an unseen group) picks the shared temperature, appended last
         temps = np.append(self.group_temperatures_, self.temperature_)
         if unseen:
             if self.handle_unknown == "error":
@@ -195,71 +171,4 @@ class GroupTemperatureScaling(PostCalibratorBase):
             warnings.warn(MSG_UNSEEN.format(
                 groups=unseen, action=f"Using the shared temperature {self.temperature_:.4g} "
                 "for their rows."), UserWarning, stacklevel=3)
-        per_row = temps[np.asarray(known, dtype=np.int64)[codes]]
-        return logits / per_row[:, None]
-
-
-# ---------------------------------------------------------------------------------------------
-# String aliases of all post-hoc calibrators (here because it needs both modules).
-# ---------------------------------------------------------------------------------------------
-
-def _shrunk_group_temperature():
-    return GroupTemperatureScaling(shrinkage=10.0)
-
-
-def _post_calibrators():
-    from ._posthoc import IsotonicCalibration, MatrixScaling, TemperatureScaling, VectorScaling
-
-    return {
-        "temperature": TemperatureScaling,
-        "vector": VectorScaling,
-        "matrix": MatrixScaling,
-        "isotonic": IsotonicCalibration,
-        "group_temperature": GroupTemperatureScaling,
-        "group_temperature_shrunk": _shrunk_group_temperature,
-    }
-
-
-#: Maps each string alias of ``post_calibration=`` to a zero-argument callable that builds a
-#: default instance. ``"group_temperature_shrunk"`` is ``GroupTemperatureScaling(shrinkage=10)``.
-POST_CALIBRATORS = _post_calibrators()
-
-
-def get_post_calibrator(calibrator):
-    """Return a fresh post-hoc calibrator for a string alias or a calibrator object.
-
-    Parameters
-    ----------
-    calibrator : str, PostCalibratorBase or None
-        A key of :data:`POST_CALIBRATORS`, or a calibrator (cloned, so the caller's object is
-        never modified). ``None`` means no post-hoc calibration and is returned as is.
-
-    Returns
-    -------
-    PostCalibratorBase or None
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.calibration import get_post_calibrator
-    >>> get_post_calibrator("temperature")
-    TemperatureScaling()
-    >>> get_post_calibrator("group_temperature_shrunk")
-    GroupTemperatureScaling(shrinkage=10.0)
-    """
-    if calibrator is None:
-        return None
-    if isinstance(calibrator, str):
-        try:
-            return POST_CALIBRATORS[calibrator]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown post_calibration {calibrator!r}. Valid string aliases: "
-                f"{sorted(POST_CALIBRATORS)}, or pass an object such as "
-                "sklearn_fairloss.calibration.TemperatureScaling()."
-            ) from None
-    if isinstance(calibrator, PostCalibratorBase):
-        return clone(calibrator)
-    raise TypeError(
-        "post_calibration must be None, a string alias, or an instance of "
-        f"sklearn_fairloss.calibration.PostCalibratorBase; got {type(calibrator).__name__}."
-    )
+        return logits / temps[index][:, None]

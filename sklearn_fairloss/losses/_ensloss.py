@@ -3,8 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from ..losses._base import LossBase
-from ..losses._utils import check_number
+from .._param_validation import Real
+from .._torch_utils import one_hot
+from ._base import LossBase
+from ._utils import one_vs_rest_log_odds
 
 __all__ = ["EnsLoss"]
 
@@ -25,13 +27,11 @@ def ovr_margins(logits, y):
     torch.Tensor of shape (n, 1) or (n, n_classes)
     """
     n_classes = logits.shape[1]
+    log_odds = one_vs_rest_log_odds(logits)
     if n_classes == 2:
         sign = 2.0 * y.to(logits.dtype) - 1.0
-        return (sign * (logits[:, 1] - logits[:, 0]))[:, None]
-    eye = torch.eye(n_classes, dtype=torch.bool, device=logits.device)
-    others = logits[:, None, :].masked_fill(eye[None], float("-inf"))  # (n, k, j), j != k
-    log_odds = logits - torch.logsumexp(others, dim=2)
-    sign = 2.0 * F.one_hot(y, n_classes).to(logits.dtype) - 1.0
+        return (sign * log_odds[:, 1])[:, None]
+    sign = 2.0 * one_hot(y, n_classes, logits.dtype) - 1.0
     return sign * log_odds
 
 
@@ -84,7 +84,7 @@ class EnsLoss(LossBase):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_fairloss.calibration import EnsLoss
+    >>> from sklearn_fairloss.losses import EnsLoss
     >>> loss = EnsLoss()
     >>> logits = torch.tensor([[0.0, 2.0], [1.0, 0.0], [0.0, 0.5]])
     >>> y = torch.tensor([1, 1, 0])
@@ -97,6 +97,8 @@ class EnsLoss(LossBase):
     0.8048
     """
 
+    _parameter_constraints = {"box_cox_lambda": [Real(0.0)]}
+
     def __init__(self, box_cox_lambda=0.0):
         super().__init__()
         self.box_cox_lambda = box_cox_lambda
@@ -107,7 +109,8 @@ class EnsLoss(LossBase):
         return ovr_margins(logits, y)
 
     def _inverse_box_cox(self, z):
-        lam = check_number(self.box_cox_lambda, "box_cox_lambda", low=0.0)
+        self._ensure_validated()
+        lam = float(self.box_cox_lambda)
         if lam == 0.0:
             return torch.exp(z)
         return (1.0 + lam * z).clamp_min(0.0) ** (1.0 / lam)
@@ -138,6 +141,7 @@ class EnsLoss(LossBase):
             return derivatives - _SHIFT
 
     def per_sample_loss(self, logits, y):
+        self._ensure_validated()
         margins = self.margins(logits, y)
         if not self.training:
             return F.softplus(-margins).sum(dim=1)

@@ -3,8 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from ..losses._base import LossBase
-from ..losses._utils import check_number
+from .._param_validation import Real
+from ._base import LossBase
+from ._utils import focal_nll, true_class_log_prob
 
 __all__ = ["SampleDependentFocalLoss"]
 
@@ -45,7 +46,7 @@ class SampleDependentFocalLoss(LossBase):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_fairloss.calibration import SampleDependentFocalLoss
+    >>> from sklearn_fairloss.losses import SampleDependentFocalLoss
     >>> loss = SampleDependentFocalLoss()
     >>> logits = torch.log(torch.tensor([[0.9, 0.1], [0.9, 0.1]]))
     >>> y = torch.tensor([0, 1])  # p = 0.9 (gamma 3) and p = 0.1 (gamma 5)
@@ -55,6 +56,12 @@ class SampleDependentFocalLoss(LossBase):
     1.3597
     """
 
+    _parameter_constraints = {
+        "gamma_low": [Real(0.0)],
+        "gamma_high": [Real(0.0)],
+        "threshold": [Real(0.0, 1.0)],
+    }
+
     def __init__(self, gamma_low=5.0, gamma_high=3.0, threshold=0.2):
         super().__init__()
         self.gamma_low = gamma_low
@@ -63,18 +70,12 @@ class SampleDependentFocalLoss(LossBase):
 
     def gammas(self, logits, y):
         """Per-row focusing parameters ``(n,)`` (detached) chosen by the FLSD-53 rule."""
-        gamma_low = check_number(self.gamma_low, "gamma_low", low=0.0)
-        gamma_high = check_number(self.gamma_high, "gamma_high", low=0.0)
-        threshold = check_number(self.threshold, "threshold", low=0.0, high=1.0)
+        self._ensure_validated()
         with torch.no_grad():
             p_true = F.softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
-            low = torch.full_like(p_true, gamma_low)
-            return torch.where(p_true < threshold, low, torch.full_like(p_true, gamma_high))
+            low = torch.full_like(p_true, float(self.gamma_low))
+            high = torch.full_like(p_true, float(self.gamma_high))
+            return torch.where(p_true < float(self.threshold), low, high)
 
     def per_sample_loss(self, logits, y):
-        gamma = self.gammas(logits, y)
-        log_pt = F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
-        # 1 - p computed as -expm1(log p) (accurate for confident rows), clamped so that the
-        # power keeps a finite gradient at p = 1
-        one_minus = (-torch.expm1(log_pt)).clamp_min(torch.finfo(log_pt.dtype).tiny)
-        return one_minus.pow(gamma) * (-log_pt)
+        return focal_nll(true_class_log_prob(logits, y), self.gammas(logits, y))

@@ -1,0 +1,207 @@
+"""The estimator's parameters resolved into the parts that one ``fit`` composes.
+
+:func:`resolve_parts` is the first thing :meth:`FairLossClassifier.fit` does: it checks the
+estimator's own parameters against its ``_parameter_constraints``, turns string aliases into
+fresh objects (loss, fairness term, calibration term, post-hoc calibrator, decision rule,
+batch sampler), validates each object's parameters, and maps the deprecated spellings onto the
+new ones with a ``FutureWarning``. So a bad parameter fails before any data is touched.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from ._net import ACTIVATIONS
+from ._param_validation import InstanceOf, Integer, Options, Real, Satisfies, validate_params
+from .calibration import get_calibration_penalty, get_post_calibrator
+from .fairness import get_fairness
+from .losses import get_loss
+from .postprocessing import GroupThresholds, make_decision_rule
+from .weighting import StratifiedBatchSampler, TemperatureSampling, WeightedBatchSampler
+
+__all__ = ["OPTIMIZERS", "PARAMETER_CONSTRAINTS", "TrainingParts", "resolve_parts"]
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+def _is_sizes(value):
+    sizes = (value,) if isinstance(value, int) else value
+    return isinstance(sizes, (tuple, list)) and all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)
+
+
+def _number(low, high=None, **kwargs):
+    return [Real(low, high, noun="number", **kwargs)]
+
+
+_BOOL = [Options(True, False)]
+
+#: The constraints of FairLossClassifier's own parameters (its ``_parameter_constraints``).
+# Objects (loss, fairness, calibration, post_calibration, sample_weight_strategy, decision,
+# batch_sampler, group_thresholds) are checked by their resolvers and their own constraints.
+PARAMETER_CONSTRAINTS = {
+    "hidden_layer_sizes": [Satisfies(_is_sizes, "a tuple of positive integers")],
+    "activation": [Options(*ACTIVATIONS)],
+    "dropout": _number(0, 1, high_open=True),
+    "class_weight": [Satisfies(lambda v: v is None or v == "balanced" or isinstance(v, dict),
+                               "None, 'balanced' or a dict")],
+    "fairness_strength": _number(0),
+    "calibration_strength": _number(0),
+    "optimizer": [Satisfies(lambda v: v in OPTIMIZERS if isinstance(v, str) else (
+        isinstance(v, type) and issubclass(v, torch.optim.Optimizer)),
+        f"one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer class")],
+    "lr": _number(0, low_open=True),
+    "weight_decay": _number(0),
+    "batch_size": [Integer(1)],
+    "max_epochs": [Integer(1)],
+    "early_stopping": _BOOL,
+    "validation_fraction": _number(0, 1, low_open=True, high_open=True),
+    "n_iter_no_change": [Integer(1)],
+    "tol": _number(0),
+    "sensitive_as_input": _BOOL,
+    "callbacks": [None, InstanceOf((list, tuple), "a list of skorch callbacks")],
+    "random_state": [None, Integer(), InstanceOf(np.random.RandomState)],
+    "verbose": [Integer(0), Options(True, False)],
+    "fairness_warmup": [Integer(0)],
+    "stratify_batches": _BOOL,
+    "sampling_temperature": [None, *_number(0, low_open=True)],
+    "sampling_cooldown": _number(0, 1),
+}
+
+
+_SAMPLERS = {"stratified": StratifiedBatchSampler}
+
+
+@dataclass(frozen=True)
+class TrainingParts:
+    """Fresh, validated objects for one fit (the estimator's parameters are never modified)."""
+
+    loss: object
+    fairness: object
+    calibration: object
+    post_calibrator: object
+    decision_rule: object
+    batch_sampler: object
+    optimizer: type
+    hidden_layer_sizes: tuple
+    callbacks: list
+
+    def needs_held_out(self, early_stopping):
+        """Whether ``fit`` must hold out validation rows."""
+        return bool(early_stopping or self.post_calibrator is not None
+                    or self.decision_rule.needs_held_out)
+
+
+def _warn_deprecated(old, new):
+    warnings.warn(f"{old} is deprecated and will be removed in a future release; use {new} "
+                  "instead.", FutureWarning, stacklevel=4)
+
+
+def _warn_unused(name, needs):
+    warnings.warn(f"{name} does nothing without {needs}; it is ignored.", UserWarning,
+                  stacklevel=4)
+
+
+def _batch_sampler(est):
+    """``batch_sampler``, or its deprecated spellings ``stratify_batches`` and
+    ``sampling_temperature``/``sampling_cooldown``."""
+    if est.stratify_batches and est.sampling_temperature is not None:
+        raise ValueError("stratify_batches=True and sampling_temperature cannot be combined: both "
+                         "decide which rows make a batch.")
+    old = est.stratify_batches or est.sampling_temperature is not None
+    if old and est.batch_sampler is not None:
+        raise ValueError("batch_sampler replaces stratify_batches and sampling_temperature; set "
+                         "only batch_sampler.")
+    if est.stratify_batches:
+        _warn_deprecated("stratify_batches=True", "batch_sampler='stratified'")
+        return StratifiedBatchSampler()
+    if est.sampling_temperature is not None:
+        _warn_deprecated("sampling_temperature and sampling_cooldown",
+                         "batch_sampler=WeightedBatchSampler(TemperatureSampling(tau=temperature), "
+                         "cooldown=...)")
+        sampler = WeightedBatchSampler(TemperatureSampling(tau=est.sampling_temperature),
+                                       cooldown=est.sampling_cooldown)
+    elif est.batch_sampler is None:
+        if est.sampling_cooldown:
+            _warn_unused("sampling_cooldown", "sampling_temperature")
+        return None
+    elif isinstance(est.batch_sampler, str):
+        if est.batch_sampler not in _SAMPLERS:
+            raise ValueError(f"Unknown batch_sampler {est.batch_sampler!r}. Valid string "
+                             f"aliases: {sorted(_SAMPLERS)}, or pass an object such as "
+                             "sklearn_fairloss.weighting.WeightedBatchSampler().")
+        return _SAMPLERS[est.batch_sampler]()
+    elif isinstance(est.batch_sampler, (StratifiedBatchSampler, WeightedBatchSampler)):
+        sampler = clone(est.batch_sampler)
+    else:
+        raise TypeError("batch_sampler must be None, 'stratified', a StratifiedBatchSampler or a "
+                        f"WeightedBatchSampler; got {type(est.batch_sampler).__name__}.")
+    return sampler._validate_params()
+
+
+def _decision_rule(est):
+    """``decision``, or the deprecated ``group_thresholds`` spelling of a group rule."""
+    rule = est.group_thresholds
+    if rule is None:
+        return make_decision_rule(est.decision, None)
+    _warn_deprecated("group_thresholds", "decision=GroupThresholds(...)")
+    if isinstance(rule, str) and rule in ("demographic_parity", "equal_opportunity"):
+        rule = GroupThresholds(constraint=rule)
+    elif not isinstance(rule, GroupThresholds):
+        raise ValueError("group_thresholds must be None, one of ['demographic_parity', "
+                         f"'equal_opportunity'] or a GroupThresholds; got {rule!r}.")
+    if est.decision not in ("argmax", "proba"):
+        raise ValueError("group_thresholds replaces the decision rule; leave decision at "
+                         f"'argmax' (got decision={est.decision!r}).")
+    return make_decision_rule(rule, None)
+
+
+def _fairness(est):
+    fairness = get_fairness(est.fairness)
+    if est.fairness_warmup:
+        if fairness is None:
+            _warn_unused("fairness_warmup", "fairness")
+        else:
+            _warn_deprecated("fairness_warmup", "the fairness object's warmup parameter, e.g. "
+                             "fairness=DemographicParity(warmup=5)")
+            fairness.set_params(warmup=est.fairness_warmup)
+    if fairness is None:
+        return None
+    return fairness._validate_params()
+
+
+def resolve_parts(est):
+    """Validate the parameters of ``est`` and build the parts of one fit.
+
+    Parameters
+    ----------
+    est : FairLossClassifier
+
+    Returns
+    -------
+    TrainingParts
+    """
+    validate_params(est)
+    sizes = est.hidden_layer_sizes
+    sizes = (sizes,) if isinstance(sizes, int) else tuple(int(s) for s in sizes)
+    optimizer = OPTIMIZERS.get(est.optimizer, est.optimizer)
+    calibration = get_calibration_penalty(est.calibration)
+    if calibration is None and est.calibration_strength != 1.0:
+        _warn_unused("calibration_strength", "calibration")
+    post_calibrator = get_post_calibrator(est.post_calibration)
+    user_callbacks = [item if isinstance(item, tuple) else (type(item).__name__, item)
+                      for item in (est.callbacks or [])]
+    return TrainingParts(
+        loss=get_loss(est.loss)._validate_params(),
+        fairness=_fairness(est),
+        calibration=None if calibration is None else calibration._validate_params(),
+        post_calibrator=None if post_calibrator is None else post_calibrator._validate_params(),
+        decision_rule=_decision_rule(est),
+        batch_sampler=_batch_sampler(est),
+        optimizer=optimizer,
+        hidden_layer_sizes=sizes,
+        callbacks=[(name, clone(cb, safe=False)) for name, cb in user_callbacks],
+    )

@@ -1,0 +1,52 @@
+"""The post-processing step of :meth:`FairLossClassifier.fit`: the class-prior correction,
+the post-hoc calibrator and the decision rule, fitted after training on held-out rows (the
+calibrator, a tuned threshold) or on the training rows (group thresholds).
+"""
+
+import numpy as np
+import torch
+from scipy.special import softmax
+
+from ._prepare import take_rows
+from .postprocessing import GroupThresholds
+
+__all__ = ["post_process"]
+
+
+def post_process(parts, data, net, sampled_mass):
+    """The steps after training: the prior correction, then the post-hoc calibrator and
+    the decision rule; returns the fitted attributes they make."""
+    prior, n_classes = data.class_prior(), data.n_classes
+    effective = sampled_mass if sampled_mass is not None else np.bincount(
+        data.y_codes, weights=data.weights, minlength=n_classes)
+    tiny = np.finfo(np.float64).tiny
+    shift = np.log(np.maximum(prior, tiny)) - np.log(
+        np.maximum(effective / effective.sum(), tiny))
+    loss_shift = net.criterion_.loss.log_prior_shift(n_classes)
+    if loss_shift is not None:
+        shift = shift + torch.as_tensor(loss_shift).double().cpu().numpy()
+    shift = shift - shift.mean()
+    calibrator, rule = parts.post_calibrator, parts.decision_rule
+    held_out = data.valid_index
+
+    def sensitive_rows(index):
+        return None if data.sensitive is None else take_rows(data.sensitive, index)
+
+    if calibrator is not None:
+        calibrator.fit(net.predict_logits(data.X[held_out]) + shift,
+                       data.y_codes[held_out], sample_weight=data.user_weights[held_out],
+                       sensitive_features=sensitive_rows(held_out))
+    index = held_out if rule.needs_held_out else np.arange(len(data.y_codes))
+    proba = None
+    if rule.needs_proba:
+        logits = net.predict_logits(data.X[index]) + shift
+        if calibrator is not None:
+            logits = calibrator.transform(logits, sensitive_features=sensitive_rows(index))
+        proba = softmax(logits, axis=1)
+    rule.fit(proba, data.y_codes[index], sample_weight=data.user_weights[index],
+             sensitive_features=sensitive_rows(index), class_prior=prior,
+             log_prior_shift=shift)
+    return {"net_": net, "class_prior_": prior, "_log_prior_shift": shift,
+            "post_calibrator_": calibrator, "decision_rule_": rule,
+            "threshold_": getattr(rule, "threshold_", None),
+            "group_thresholds_": rule if isinstance(rule, GroupThresholds) else None}

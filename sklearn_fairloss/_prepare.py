@@ -1,0 +1,191 @@
+"""The preparation step of :meth:`FairLossClassifier.fit`: validate the data once.
+
+``fit`` is three steps, and this module is the first: :func:`prepare_training_data` checks
+``X``, ``y``, ``sample_weight`` and ``sensitive_features``, learns the classes and the groups,
+computes the row weights and draws the held-out split, and returns everything as one frozen
+:class:`TrainingData`. It sets nothing on the estimator: the estimator's fitted attributes are
+assigned only when the whole ``fit`` has succeeded.
+"""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._groups import GroupEncoder
+from ._validation import check_sample_weight, split_sensitive_columns
+from .weighting import check_strategy
+
+__all__ = ["TrainingData", "check_same_length", "densify", "prepare_training_data"]
+
+
+def densify(X):
+    """Sparse input (a one-hot ColumnTransformer's usual output) becomes a dense array."""
+    return X.toarray() if sp.issparse(X) else X
+
+
+def _n_rows(value):
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return shape[0]
+    return len(value) if hasattr(value, "__len__") else np.asarray(value).shape[0]
+
+
+def check_same_length(X, **arrays):
+    """Raise a ValueError naming the argument whose length differs from X's."""
+    n_samples = _n_rows(X)
+    for name, value in arrays.items():
+        if value is None or isinstance(value, (str, numbers.Number)):
+            continue
+        length = _n_rows(value)
+        if length != n_samples:
+            raise ValueError(f"{name} has {length} rows but X has {n_samples} rows; "
+                             "they must have the same length.")
+
+
+def take_rows(data, index):
+    """Rows ``index`` of an array-like, Series or DataFrame."""
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        return data.iloc[index]
+    return np.asarray(data)[index]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The validated training data of one ``fit``, as the training and post-processing
+    steps consume it.
+
+    ``X`` is float32 and dense; ``y_codes`` index ``classes``; ``user_weights`` are the
+    user's ``sample_weight`` (ones without); ``weights`` the training weights (user weights x
+    the weighting strategy's x the class weights); ``sensitive`` the protected attributes as
+    given (None without), ``groups`` their codes from ``group_encoder``; ``valid_index`` the
+    held-out rows (None when nothing needs them); ``seed`` seeds everything random in ``fit``.
+    """
+
+    X: np.ndarray
+    y_codes: np.ndarray
+    classes: np.ndarray
+    n_features_in: int
+    feature_names_in: object
+    user_weights: np.ndarray
+    weights: np.ndarray
+    strategy: object
+    sensitive: object
+    sensitive_columns: object
+    group_encoder: object
+    groups: object
+    train_index: np.ndarray
+    valid_index: object
+    seed: int
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    def class_prior(self):
+        """Class frequencies with the user's weights."""
+        prior = np.bincount(self.y_codes, weights=self.user_weights, minlength=self.n_classes)
+        return prior / prior.sum()
+
+
+def class_weight_per_class(class_weight, classes, y_codes):
+    """The weight of each class for ``class_weight`` (None, "balanced" or a dict)."""
+    n_classes = len(classes)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        return len(y_codes) / (n_classes * np.bincount(y_codes, minlength=n_classes))
+    if isinstance(class_weight, dict):
+        unknown = [label for label in class_weight if label not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(f"class_weight has keys {unknown} that are not classes of y "
+                             f"({classes.tolist()}).")
+        weights = np.array([float(class_weight.get(label, 1.0)) for label in classes])
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ValueError("class_weight values must be finite and non-negative.")
+        return weights
+    raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {class_weight!r}.")
+
+
+def _validate_X_y(estimator, X, y, sensitive_features):
+    """Take sensitive columns out of a DataFrame ``X``, then validate ``X`` and ``y`` on a
+    parameter copy of ``estimator`` (so that its messages and tags apply, and nothing is set on
+    the estimator itself)."""
+    sensitive, columns = split_sensitive_columns(X, sensitive_features)
+    if columns is not None and not estimator.sensitive_as_input:
+        X = X.drop(columns=columns)
+    check_same_length(X, y=y)
+    schema = clone(estimator)
+    X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)
+    check_classification_targets(y)
+    classes, y_codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"{type(estimator).__name__} needs at least 2 classes in y; got 1 "
+                         f"class: {classes.tolist()}.")
+    names = getattr(schema, "feature_names_in_", None)
+    return densify(X), y, y_codes.astype(np.int64), classes, schema.n_features_in_, names, \
+        sensitive, columns
+
+
+def _hold_out(y_codes, validation_fraction, seed):
+    index = np.arange(len(y_codes))
+    try:
+        return train_test_split(index, test_size=validation_fraction, stratify=y_codes,
+                                random_state=seed)
+    except ValueError as exc:
+        raise ValueError(
+            f"could not hold out a stratified split of validation_fraction={validation_fraction}"
+            f" for early stopping, post_calibration or a metric decision ({exc}). Use more data "
+            "or a larger validation_fraction.") from exc
+
+
+def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
+                          needs_held_out):
+    """Validate the arguments of ``fit`` once and return a :class:`TrainingData`.
+
+    Parameters
+    ----------
+    estimator : FairLossClassifier
+        Read only: its parameters (``class_weight``, ``sample_weight_strategy``,
+        ``sensitive_as_input``, ``validation_fraction``, ``random_state``).
+    X, y, sample_weight, sensitive_features
+        The arguments of ``fit``.
+    needs_held_out : bool
+        Whether early stopping, a post-hoc calibrator or the decision rule needs held-out rows.
+
+    Returns
+    -------
+    TrainingData
+    """
+    X, y, y_codes, classes, n_features, names, sensitive, columns = _validate_X_y(
+        estimator, X, y, sensitive_features)
+    n_samples = len(y_codes)
+    user_weights = check_sample_weight(sample_weight, n_samples, reference="X")
+    if user_weights is None:
+        user_weights = np.ones(n_samples)
+    weights, strategy = user_weights, None
+    if estimator.sample_weight_strategy is not None:
+        strategy = check_strategy(estimator.sample_weight_strategy)
+        strategy.fit(y, sensitive, sample_weight=weights)
+        weights = weights * strategy.compute(y, sensitive)
+    weights = weights * class_weight_per_class(estimator.class_weight, classes, y_codes)[y_codes]
+    encoder = groups = None
+    if sensitive is not None:
+        encoder = GroupEncoder().fit(sensitive, n_samples=n_samples, reference="X")
+        groups = encoder.transform(sensitive)
+    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    train_index, valid_index = np.arange(n_samples), None
+    if needs_held_out:
+        train_index, valid_index = _hold_out(y_codes, estimator.validation_fraction, seed)
+    return TrainingData(
+        X=X, y_codes=y_codes, classes=classes, n_features_in=n_features,
+        feature_names_in=names, user_weights=user_weights, weights=weights, strategy=strategy,
+        sensitive=sensitive, sensitive_columns=columns, group_encoder=encoder, groups=groups,
+        train_index=train_index, valid_index=valid_index, seed=seed)

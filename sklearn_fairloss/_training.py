@@ -1,0 +1,102 @@
+"""The training step of :meth:`FairLossClassifier.fit`: the objective, the batch
+composition and the skorch net, trained on the prepared :class:`~._prepare.TrainingData`.
+
+Functions of the estimator's parameters (read only) and the resolved parts; they set nothing
+on the estimator.
+"""
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ._net import TensorRows, TrainingObjective, build_net
+from ._prepare import take_rows
+
+__all__ = ["batch_composition", "history_frame", "train_network", "training_objective"]
+
+
+def training_objective(est, parts, data):
+    """The training objective: the parts set up for this data."""
+    loss, fairness = parts.loss, parts.fairness
+    if fairness is not None:
+        if data.groups is None:
+            raise ValueError(f"fairness={est.fairness!r} needs the protected attribute(s): "
+                             "pass sensitive_features to fit.")
+        if fairness.reweights_rows and not loss.per_sample:
+            raise ValueError(
+                f"fairness={est.fairness!r} reweights per-row losses, but loss={est.loss!r}"
+                " is not a mean of per-row losses; use a penalty such as DemographicParity, "
+                "or a per-row loss such as cross_entropy.")
+        fairness.set_groups(data.group_encoder.n_groups_, numeric=data.group_encoder.numeric_)
+    train = data.train_index
+    counts = np.bincount(data.y_codes[train], weights=data.weights[train],
+                         minlength=data.n_classes)
+    loss.set_class_counts(torch.as_tensor(counts, dtype=torch.float32))
+    return TrainingObjective(loss, fairness, float(est.fairness_strength), parts.calibration,
+                             float(est.calibration_strength))
+
+
+def train_network(est, parts, data, objective, sampler, device):
+    """Build the skorch net and train it on the training rows (seeded, device-resident)."""
+    def rows(index):
+        extras = {} if data.groups is None else {"sensitive": data.groups.codes[index],
+                                                 "sensitive_values": data.groups.values[index]}
+        return TensorRows(
+            torch.as_tensor(data.X[index], device=device),
+            torch.as_tensor(data.y_codes[index], dtype=torch.long, device=device),
+            torch.as_tensor(data.weights[index], dtype=torch.float32, device=device),
+            {key: torch.as_tensor(value, device=device) for key, value in extras.items()})
+
+    train_rows = rows(data.train_index)
+    valid_rows = rows(data.valid_index) if est.early_stopping else None
+    settings = {name: getattr(est, name) for name in (
+        "activation", "dropout", "lr", "weight_decay", "batch_size", "max_epochs",
+        "early_stopping", "n_iter_no_change", "tol", "verbose")}
+    settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
+    cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(data.seed)
+        net = build_net(n_features=data.X.shape[1], n_classes=data.n_classes,
+                        objective=objective, optimizer=parts.optimizer,
+                        train_rows=train_rows, valid_rows=valid_rows,
+                        sampler=sampler,
+                        settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
+                        device=device)
+        net.fit(train_rows, None)
+    return net
+
+
+def batch_composition(est, sampler, data):
+    """Batch composition: stratum codes or temperature-sampling weights of the training
+    rows, and the first uniform epoch (after which the cooldown samples uniformly)."""
+    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None}
+    train = data.train_index
+    codes = None if data.groups is None else data.groups.codes[train]
+    if sampler is None:
+        return spec
+    if hasattr(sampler, "strata"):
+        spec["strata"] = torch.as_tensor(sampler.strata(data.y_codes[train], codes),
+                                         dtype=torch.long)
+        return spec
+    sensitive = None if data.sensitive is None else take_rows(data.sensitive, train)
+    per_row = sampler.row_weights(data.y_codes[train], sensitive)
+    spec["weights"] = torch.as_tensor(per_row, dtype=torch.float64)
+    spec["uniform_from"] = int(np.ceil((1 - sampler.cooldown) * est.max_epochs))
+    if sampler.cooldown == 0:
+        spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
+                                   minlength=data.n_classes)
+    return spec
+
+
+def history_frame(net, early_stopping):
+    """The net's history as a DataFrame; an error when training diverged."""
+    columns = ["epoch", "train_loss"] + (["valid_loss"] if early_stopping else [])
+    columns += net.criterion_.term_names()
+    if net.criterion_.fairness is not None:
+        columns.append("fairness_strength")
+    history = pd.DataFrame([{key: row[key] for key in columns + ["dur"]}
+                            for row in net.history])
+    if not np.all(np.isfinite(history["train_loss"].to_numpy())):
+        raise ValueError("Training diverged: the training loss is not finite. Scale the "
+                         "features (for example with StandardScaler) or lower lr.")
+    return history
