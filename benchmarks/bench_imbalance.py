@@ -77,6 +77,8 @@ from sklearn.model_selection import FixedThresholdClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import QuantileTransformer, SplineTransformer  # noqa: E402
 
+from sklearn_fairloss.postprocessing import make_decision_rule  # noqa: E402
+
 SUBSAMPLE_SEED = 0
 
 #: FairLossClassifier has the demo's settings, ``_harness.fair_loss(dataset)``.
@@ -183,14 +185,19 @@ METRICS = ["bal acc", "F1", "AP", "ROC AUC", "Brier", "ECE", "pos rate"]
 
 
 def with_decision(clf, decision):
-    """The fitted ``clf`` predicting with another ``decision`` (same network, shallow copy)."""
+    """The fitted ``clf`` predicting with another ``decision`` (same network, shallow copy):
+    the rule of :mod:`sklearn_fairloss.postprocessing` fitted as ``fit`` fits it."""
     other = copy.copy(clf)
-    other.decision = decision
     if decision == clf.decision:
         return other
-    other.threshold_ = decision if isinstance(decision, float) else None
-    if isinstance(decision, str) and decision not in ("argmax", "proba", "balanced"):
+    other.decision = decision
+    rule = make_decision_rule(decision, len(clf.classes_))
+    if rule.needs_held_out:
         raise ValueError(f"a metric decision ({decision!r}) needs its own fit")
+    # the prior correction of the fitted model (what fit passes to the rule)
+    other.decision_rule_ = rule.fit(None, class_prior=clf.class_prior_,
+                                    log_prior_shift=clf._log_prior_shift)
+    other.threshold_ = getattr(other.decision_rule_, "threshold_", None)
     return other
 
 

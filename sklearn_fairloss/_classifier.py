@@ -389,17 +389,12 @@ sampling_cooldown : deprecated
         return softmax(self._calibrated_logits(X, sensitive_features), axis=1)
 
     def predict_log_proba(self, X, sensitive_features=None):
-        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        sensitive_features : array-like or DataFrame, default=None
-            Needed only by a per-group ``post_calibration``.
+        """Logarithm of :meth:`predict_proba` (same arguments), computed stably from the
+        logits: ``log_softmax`` instead of the log of a rounded probability.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        log_proba : ndarray of shape (n_samples, n_classes)
         """
         return log_softmax(self._calibrated_logits(X, sensitive_features), axis=1)
 

@@ -16,6 +16,8 @@ ones they need (``callbacks()``), temperature sampling adds :class:`SamplingSche
 user's ``callbacks=`` come last. :func:`build_net` assembles a net from these parts.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -121,6 +123,7 @@ class TensorRows:
         return X_dict, self.y[start:stop]
 
 
+@dataclass
 class TensorBatchIterator:
     """Iterate over :class:`TensorRows` in batches of ``batch_size`` rows.
 
@@ -133,14 +136,12 @@ class TensorBatchIterator:
     with replacement, with probabilities proportional to the weights.
     """
 
-    def __init__(self, rows, batch_size, shuffle=False, generator=None, strata=None,
-                 sampling_weights=None):
-        self.rows = rows
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-        self.strata = strata
-        self.sampling_weights = sampling_weights
+    rows: TensorRows
+    batch_size: int
+    shuffle: bool = False
+    generator: object = None
+    strata: object = None
+    sampling_weights: object = None
 
     def __len__(self):
         return -(-len(self.rows) // self.batch_size)

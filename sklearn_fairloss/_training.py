@@ -16,7 +16,15 @@ __all__ = ["batch_composition", "history_frame", "train_network", "training_obje
 
 
 def training_objective(est, parts, data):
-    """The training objective: the parts set up for this data."""
+    """The training objective: the parts set up for this data (and the decision rule checked
+    against it, so that a rule the data cannot serve fails before training)."""
+    rule = parts.decision_rule
+    where = ("group_thresholds" if est.group_thresholds is not None
+             else f"decision={est.decision!r}")
+    rule._check_n_classes(data.n_classes, where)
+    if rule.requires_sensitive_features and data.groups is None:
+        raise ValueError(f"{where} chooses one threshold per group: pass sensitive_features "
+                         "to fit.")
     loss, fairness = parts.loss, parts.fairness
     if fairness is not None:
         if data.groups is None:

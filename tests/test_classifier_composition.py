@@ -145,3 +145,21 @@ def test_old_and_new_sampler_spellings_cannot_be_mixed(data):
         FairLossClassifier(**PARAMS, stratify_batches=True, batch_sampler="stratified").fit(X, y)
     with pytest.raises(ValueError, match="Unknown batch_sampler 'nope'"):
         FairLossClassifier(**PARAMS, batch_sampler="nope").fit(X, y)
+
+
+@pytest.mark.parametrize("decision, n_classes, message", [
+    ("f1", 3, "decision='f1' tunes a threshold, which needs a binary y; got 3 classes"),
+    (0.3, 3, "decision=0.3 is a probability threshold, which needs a binary y"),
+    (GroupThresholds(), 3, r"needs a binary y \(one threshold per group\); got 3 classes"),
+    (GroupThresholds(), 2, "chooses one threshold per group: pass sensitive_features to fit"),
+])
+def test_a_decision_rule_the_data_cannot_serve_fails_before_training(
+        data, monkeypatch, decision, n_classes, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(FairLossNet, "fit", no_training)
+    X, y, _ = data
+    y = np.arange(len(y)) % n_classes
+    with pytest.raises(ValueError, match=message):
+        FairLossClassifier(**PARAMS, decision=decision).fit(X, y)
