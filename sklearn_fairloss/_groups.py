@@ -243,10 +243,8 @@ class GroupEncoder:
         unseen : {"error", "ignore"}, default="error"
             What a group (or, with several attributes, a combination of groups) not seen in
             ``fit`` does: raise a ``ValueError``, or get code (and cell) -1.
-        n_samples : int, default=None
-            The expected number of rows; another length is an error.
-        reference : str, default="X"
-            The argument named as the other one in the length error.
+        n_samples, reference
+            As in :meth:`fit`.
 
         Returns
         -------

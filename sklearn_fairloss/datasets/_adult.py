@@ -101,15 +101,11 @@ def load_adult(*, return_X_y=False, return_sensitive=None):
     files becomes a missing value (NaN) in the categorical columns workclass, occupation and
     native-country; no row is dropped. See ``DESCR`` for the full provenance.
 
-    Parameters
-    ----------
     {loader_params}
 
     Returns
     -------
-    data : Bunch
-        Dictionary-like object with the attributes:
-
+    {bunch}
         data : DataFrame of shape (48842, 14)
             The raw features, index 0..48841 (``adult.data`` rows first). Numeric columns are
             int64, categorical columns pandas ``category``. The sensitive attributes are

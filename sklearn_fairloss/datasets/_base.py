@@ -18,13 +18,18 @@ DatasetInfo.__doc__ = """What a loader returns besides the frames: the sensitive
 the meaning of targets 0 and 1, and the ``DESCR`` text."""
 
 # Docstring sections every loader shares, filled in by :func:`loader_doc`.
-_PARAMS_DOC = """return_X_y : bool, default=False
+_PARAMS_DOC = """Parameters
+    ----------
+    return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     return_sensitive : str, list of str or True, default=None
         Return the triple ``(data, target, sensitive)`` instead: a str (one of {names})
         gives that column as a Series, a list of names gives a DataFrame of those columns,
         True gives the whole sensitive DataFrame. When it is given the triple is returned
         whatever ``return_X_y`` says."""
+_BUNCH_DOC = """data : Bunch
+        Dictionary-like object with the attributes:
+"""
 _RETURNS_DOC = """feature_names : list of str
             The columns of ``data``.
         target_names : ndarray of str
@@ -96,13 +101,15 @@ def _check_return_sensitive(return_sensitive, available):
 
 
 def loader_doc(info):
-    """Decorator: fill the ``{loader_params}`` and ``{loader_returns}`` sections of a loader's
-    docstring from its :class:`DatasetInfo`."""
+    """Decorator: fill the ``{loader_params}`` section, the ``{bunch}`` head of the Returns
+    section and its ``{loader_returns}`` tail in a loader's docstring from its
+    :class:`DatasetInfo`."""
     names = ", ".join(f'"{name}"' for name in info.sensitive)
 
     def fill(loader):
         loader.__doc__ = loader.__doc__.replace(
             "{loader_params}", _PARAMS_DOC.format(names=names)).replace(
+            "{bunch}", _BUNCH_DOC).replace(
             "{loader_returns}", _RETURNS_DOC.format(target_names=list(info.target_names)))
         return loader
 

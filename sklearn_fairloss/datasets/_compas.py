@@ -101,15 +101,11 @@ def load_compas(*, return_X_y=False, return_sensitive=None):
     charged with a new crime within two years (1, 45.5% of rows) or not (0)? No download.
     The repository states no licence: see ``DESCR`` for the provenance and terms.
 
-    Parameters
-    ----------
     {loader_params}
 
     Returns
     -------
-    data : Bunch
-        Dictionary-like object with the attributes:
-
+    {bunch}
         data : DataFrame of shape (6172, 10)
             The features sex, age, age_cat, race, juv_fel_count, juv_misd_count,
             juv_other_count, priors_count, c_charge_degree, c_charge_desc; numeric columns

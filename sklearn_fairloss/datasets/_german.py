@@ -137,15 +137,11 @@ def load_german(*, return_X_y=False, return_sensitive=None):
     (A92 and A95 female, A91, A93 and A94 male). The target is **bad** credit: 1 for a bad
     risk (raw class 2, 30% of rows), 0 for a good one (raw class 1). No download.
 
-    Parameters
-    ----------
     {loader_params}
 
     Returns
     -------
-    data : Bunch
-        Dictionary-like object with the attributes:
-
+    {bunch}
         data : DataFrame of shape (1000, 21)
             The 20 raw attributes decoded (numeric columns int64, coded columns pandas
             ``category``, telephone and foreign_worker bool) and the derived ``sex``

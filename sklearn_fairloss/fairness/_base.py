@@ -106,6 +106,7 @@ import torch
 from .._callbacks import StrengthWarmup
 from .._param_validation import Integer
 from .._torch_utils import ParamsModule, accumulation_dtype, one_hot, row_weights, weighted_mean
+from ._docstrings import fill_doc
 
 __all__ = ["GroupScalingBase", "PenaltyBase"]
 
@@ -261,6 +262,7 @@ class _FairnessObject(ParamsModule):
         raise NotImplementedError(f"{type(self).__name__} must implement objective.")
 
 
+@fill_doc
 class PenaltyBase(_FairnessObject):
     """Base class of the additive fairness penalties.
 
@@ -270,11 +272,7 @@ class PenaltyBase(_FairnessObject):
 
     Parameters
     ----------
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     Examples
     --------
@@ -314,6 +312,7 @@ class PenaltyBase(_FairnessObject):
         return total, {"data_loss": data_loss.detach(), "fairness_penalty": penalty.detach()}
 
 
+@fill_doc
 class GroupScalingBase(_FairnessObject):
     """Base class of the group scalings, which reweight per-row data losses.
 
@@ -324,11 +323,7 @@ class GroupScalingBase(_FairnessObject):
 
     Parameters
     ----------
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     Examples
     --------

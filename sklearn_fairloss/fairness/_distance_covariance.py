@@ -5,6 +5,7 @@ import torch
 
 from .._param_validation import InstanceOf, Options, Real
 from ._base import PenaltyBase, _batch_probabilities
+from ._docstrings import fill_doc
 
 __all__ = ["DistanceCovariance"]
 
@@ -50,6 +51,7 @@ def _scaled_attribute_distance(distances, pi):
     return distances / dvar.sqrt()
 
 
+@fill_doc
 class DistanceCovariance(PenaltyBase):
     """Distance-covariance penalty between predictions and the protected attributes.
 
@@ -104,11 +106,7 @@ class DistanceCovariance(PenaltyBase):
         flags given to :meth:`set_groups` by the estimator (numeric columns, such as age, are
         continuous), and treats every attribute as categorical when there are none. A
         sequence of booleans (one per attribute) or of column indices overrides it.
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     See Also
     --------

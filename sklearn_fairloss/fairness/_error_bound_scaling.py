@@ -6,10 +6,12 @@ import torch
 
 from .._param_validation import Real
 from ._base import GroupScalingBase, _group_means, _normalise
+from ._docstrings import fill_doc
 
 __all__ = ["FairErrorBoundScaling"]
 
 
+@fill_doc
 class FairErrorBoundScaling(GroupScalingBase):
     """Fair error-bound scaling (FEBS): groups with a higher loss get a larger weight.
 
@@ -34,11 +36,7 @@ class FairErrorBoundScaling(GroupScalingBase):
     gamma : float, default=1.0
         Exponent of the error-bound ratio (``gamma >= 0``): 0 gives every group the same
         weight (ERM); larger values emphasise the worse groups more.
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     See Also
     --------

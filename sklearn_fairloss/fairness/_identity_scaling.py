@@ -4,6 +4,7 @@ import torch
 
 from .._param_validation import Options, Real
 from ._base import GroupScalingBase, _group_means, _group_one_hot
+from ._docstrings import fill_doc
 
 __all__ = ["FairIdentityScaling"]
 
@@ -35,6 +36,7 @@ def _wasserstein_to_batch(loss, weights, cells):
     return torch.where(present, distances, torch.zeros_like(distances)), present
 
 
+@fill_doc
 class FairIdentityScaling(GroupScalingBase):
     """Fair identity scaling (FIS): a mix of individual and group loss scaling.
 
@@ -69,11 +71,7 @@ class FairIdentityScaling(GroupScalingBase):
         simpler group scaling of the paper's first version, which favours the groups with the
         highest loss only (the distance also favours a group that does much *better* than the
         batch).
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     See Also
     --------

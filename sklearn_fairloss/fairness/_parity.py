@@ -8,6 +8,7 @@ import torch
 
 from .._param_validation import InstanceOf, Options
 from ._base import PenaltyBase, _batch_cells, _batch_probabilities, _group_one_hot
+from ._docstrings import fill_doc
 
 __all__ = ["DemographicParity", "EqualOpportunity", "EqualizedOdds"]
 
@@ -106,34 +107,9 @@ class _GroupParity(PenaltyBase):
         return _reduce(per_attribute, has_entries, self.aggregate).to(logits.dtype)
 
 
-_PARAMETERS_DOC = """
-    Parameters
-    ----------
-    aggregate : {"mean", "max"}, default="mean"
-        How the absolute gaps ``|r_g - r|`` are combined, over groups and (one-vs-rest)
-        classes within an attribute, then over attributes. ``"mean"`` (the default) is an
-        unweighted mean over the groups present in the batch, so a small group counts as
-        much as a large one; it gives every group a gradient at every step and averages out
-        the sampling noise of small groups in a mini-batch. ``"max"`` penalises only the worst
-        gap, which matches the max-min form of the reported metrics (fairlearn's
-        ``*_difference``), at the cost of a noisier, one-group-at-a-time gradient; prefer it
-        with large or group-stratified batches. Both are zero exactly when all gaps are.
-    intersectional : bool, default=False
-        With several attributes, ``False`` computes the gaps of each attribute separately
-        and aggregates them; ``True`` uses the cells of the combination of the attributes
-        (e.g. "female x over 60") as the groups, which also catches disparities that cancel
-        out on each attribute alone ("fairness gerrymandering", Kearns et al. 2018).
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
-"""
-
-
+@fill_doc
 class DemographicParity(_GroupParity):
-    __doc__ = (
-        """Soft demographic-parity penalty: group mean predicted probabilities vs the overall.
+    """Soft demographic-parity penalty: group mean predicted probabilities vs the overall.
 
     For each protected attribute, group ``g`` and class ``c``, the soft rate
     ``r_gc = sum_{i in g} w_i p_ic / sum_{i in g} w_i`` is compared with the overall rate
@@ -147,9 +123,12 @@ class DemographicParity(_GroupParity):
     Zafar et al. 2017 ("Fairness Constraints: Mechanisms for Fair Classification", AISTATS)
     and fairret (Buyl, Defrance & De Bie 2024, "fairret: a Framework for Differentiable
     Fairness Regularization Terms", ICLR).
-"""
-        + _PARAMETERS_DOC
-        + """
+
+    Parameters
+    ----------
+    {parity_parameters}
+    {warmup}
+
     See Also
     --------
     EqualizedOdds, EqualOpportunity, DistanceCovariance
@@ -166,14 +145,13 @@ class DemographicParity(_GroupParity):
     >>> float(DemographicParity()(torch.zeros(4, 2), y, group))
     0.0
     """
-    )
 
     _conditions = ("all",)
 
 
+@fill_doc
 class EqualizedOdds(_GroupParity):
-    __doc__ = (
-        """Soft equalized-odds penalty: group rates conditional on the true class.
+    """Soft equalized-odds penalty: group rates conditional on the true class.
 
     Equalized odds asks ``P(Yhat = c | A = g, Y = y) = P(Yhat = c | Y = y)`` for all ``y``
     (Hardt, Price & Srebro 2016, "Equality of Opportunity in Supervised Learning", NeurIPS).
@@ -182,9 +160,12 @@ class EqualizedOdds(_GroupParity):
     each group are compared with the overall rates, and the absolute gaps are aggregated.
     Binary: the positive class only, i.e. the TPR and FPR gaps. A group with no row of a
     label in the batch is left out for that rate.
-"""
-        + _PARAMETERS_DOC
-        + """
+
+    Parameters
+    ----------
+    {parity_parameters}
+    {warmup}
+
     See Also
     --------
     EqualOpportunity, DemographicParity
@@ -199,23 +180,25 @@ class EqualizedOdds(_GroupParity):
     >>> round(float(EqualizedOdds()(logits, y, group)), 4)  # TPR gaps only: (0.19 + 0.19) / 4
     0.0952
     """
-    )
 
     _conditions = ("positive", "negative")
 
 
+@fill_doc
 class EqualOpportunity(_GroupParity):
-    __doc__ = (
-        """Soft equal-opportunity penalty: group true-positive rates vs the overall.
+    """Soft equal-opportunity penalty: group true-positive rates vs the overall.
 
     Equal opportunity asks ``P(Yhat = c | A = g, Y = c) = P(Yhat = c | Y = c)`` (Hardt, Price &
     Srebro 2016, "Equality of Opportunity in Supervised Learning", NeurIPS). The soft
     true-positive rate of class ``c`` in group ``g`` is the weighted mean of ``p_c`` over the
     group's rows with ``y = c``. Binary: the positive class (code 1) only; multiclass: every
     class one-vs-rest. A group with no row of a class in the batch is left out for that class.
-"""
-        + _PARAMETERS_DOC
-        + """
+
+    Parameters
+    ----------
+    {parity_parameters}
+    {warmup}
+
     See Also
     --------
     EqualizedOdds, DemographicParity
@@ -230,6 +213,5 @@ class EqualOpportunity(_GroupParity):
     >>> round(float(EqualOpportunity()(logits, y, group)), 4)  # |0.8808 - 0.6904|
     0.1904
     """
-    )
 
     _conditions = ("positive",)

@@ -6,10 +6,12 @@ import torch
 
 from .._param_validation import Real
 from ._base import GroupScalingBase, _group_means, _sensitive_2d
+from ._docstrings import fill_doc
 
 __all__ = ["WorstGroupLoss"]
 
 
+@fill_doc
 class WorstGroupLoss(GroupScalingBase):
     """Minimise the loss of the worst-performing group (online group DRO).
 
@@ -41,11 +43,7 @@ class WorstGroupLoss(GroupScalingBase):
         default of the authors' code. Larger values move ``q`` faster towards the worst group
         (``eta -> inf`` gives the hard max); 0 keeps ``q`` uniform, i.e. every group weighted
         equally regardless of its size.
-    warmup : int, default=0
-        Number of epochs over which the fairness strength ramps up linearly, from
-        ``fairness_strength / warmup`` in the first epoch to ``fairness_strength`` (``0``:
-        the full strength from the start). Applied by the callback that :meth:`callbacks`
-        declares, on training batches only.
+    {warmup}
 
     Attributes
     ----------

@@ -96,7 +96,7 @@ class LDRKLLoss(LossBase):
         return _ldr_kl(_margin_gaps(logits, y, float(self.margin)), float(self.lam))
 
 
-class AdaptiveLDRKLLoss(LossBase):
+class AdaptiveLDRKLLoss(LDRKLLoss):
     r"""Adaptive label-distributionally robust loss (ALDR-KL): a per-row KL strength.
 
     As :class:`LDRKLLoss`, but each row gets its own strength ``lam_i`` near ``lam``, the
@@ -142,9 +142,7 @@ class AdaptiveLDRKLLoss(LossBase):
                               "alpha": [Real(1.0, low_open=True)]}
 
     def __init__(self, margin=1.0, lam=1.0, alpha=2.0):
-        super().__init__()
-        self.margin = margin
-        self.lam = lam
+        super().__init__(margin=margin, lam=lam)
         self.alpha = alpha
 
     def _gaps_and_lambdas(self, logits, y):

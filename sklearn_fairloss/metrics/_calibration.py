@@ -13,6 +13,7 @@ import numpy as np
 
 from .._validation import default_pos_label
 from ._binning import STRATEGIES, _bin_means, calibration_bins
+from ._docstrings import fill_doc
 from ._grouping import _difference, _metric_by_group
 from ._validation import (
     _check_1d,
@@ -125,34 +126,7 @@ def _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight, po
     return out
 
 
-_CAL_PARAMS = """
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Predicted probabilities: of the positive class (1-D, binary), or of every class in
-        the order of ``labels`` (sorted labels by default), as ``predict_proba`` returns.
-    n_bins : int, default=15
-        Number of bins.
-    strategy : {"uniform", "quantile"}, default="uniform"
-        Equal-width bins on [0, 1], or equal-mass bins (quantiles of the confidences; the
-        "adaptive" calibration error of Nixon et al. 2019).
-    variant : {"top_label", "positive", "classwise"}, default="top_label"
-        ``"top_label"``: confidence of the predicted class against accuracy (Guo et al. 2017).
-        ``"positive"``: probability of the positive class against its frequency (binary
-        only; the reliability diagram of :func:`sklearn.calibration.calibration_curve`).
-        ``"classwise"``: the error of each class's probability against its frequency,
-        averaged over classes (Kull et al. 2019; Nixon et al. 2019's static calibration
-        error; Kumar et al. 2019's marginal calibration error with the L1 norm).
-    sample_weight : array-like of shape (n_samples,), default=None
-    pos_label : int, str or bool, default=None
-        Positive class when ``y_proba`` is 1-D; 1 for {0, 1} and {-1, 1} labels.
-    labels : array-like of shape (n_classes,), default=None
-        The classes in the column order of a 2-D ``y_proba``.
-"""
-
-
+@fill_doc
 def expected_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform",
                                variant="top_label", sample_weight=None, pos_label=None,
                                labels=None):
@@ -162,7 +136,9 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform"
     over the bins :math:`b` of the confidences (Naeini, Cooper & Hauskrecht 2015, "Obtaining
     Well Calibrated Probabilities Using Bayesian Binning"; Guo et al. 2017, "On Calibration
     of Modern Neural Networks").
-    {params}
+
+    {calibration_params}
+
     Returns
     -------
     ece : float
@@ -181,6 +157,7 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform"
     return float(np.mean([np.sum(w * gap) for w, gap in curves]))
 
 
+@fill_doc
 def maximum_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform",
                               variant="top_label", sample_weight=None, pos_label=None,
                               labels=None):
@@ -188,7 +165,9 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform",
 
     :math:`\mathrm{MCE} = \max_b \lvert \mathrm{acc}(b) - \mathrm{conf}(b)\rvert` over
     non-empty bins (Naeini et al. 2015); for ``variant="classwise"`` the mean over classes.
-    {params}
+
+    {calibration_params}
+
     Returns
     -------
     mce : float
@@ -364,6 +343,3 @@ def calibration_error_difference(y_true, y_proba, *, sensitive_features,
         _check_sample_weight(sample_weight, y_arr.shape[0]), kwargs)
     return float(_difference(by_group[:, None], [overall], method)[0])
 
-
-for _f in (expected_calibration_error, maximum_calibration_error):
-    _f.__doc__ = _f.__doc__.replace("{params}", _CAL_PARAMS)

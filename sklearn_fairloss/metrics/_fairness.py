@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ._docstrings import fill, fill_doc
 from ._grouping import _difference, _ratio
 from ._validation import _check_1d, _check_method, _check_predictions
 
@@ -126,77 +127,6 @@ def _parity(rate, kind, y_true, y_pred, sensitive_features, method, sample_weigh
     return _aggregate_classes(counts.gap(rate, method, kind), class_agg, kind)
 
 
-_COMMON_PARAMS = """
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes), \
-Series or DataFrame
-        Protected attribute(s); several attributes form intersectional groups.
-    method : {"between_groups", "to_overall"}, default="between_groups"
-        Compare the largest and smallest group value (``"between_groups"``), or each group
-        with the value on all samples (``"to_overall"``).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights; every count becomes a sum of weights.
-    pos_label : int, str or bool, default=None
-        The positive class of binary targets; defaults to 1 for {0, 1} and {-1, 1} labels.
-    class_agg : {"max", "mean"}, default="max"
-        Multiclass targets are evaluated one-vs-rest for each class; the per-class gaps are
-        aggregated with the worst class (``"max"``, the minimum for ratios) or their mean.
-        Ignored for binary targets.
-"""
-
-
-def demographic_parity_difference(y_true, y_pred, *, sensitive_features,
-                                  method="between_groups", sample_weight=None, pos_label=None,
-                                  class_agg="max"):
-    r"""Largest gap in selection rate :math:`P(\hat y = c \mid A = a)` across groups.
-
-    Demographic (statistical) parity asks that the rate of positive predictions does not
-    depend on the group (Calders & Verwer 2010; Agarwal et al. 2018).
-    {params}
-    Returns
-    -------
-    difference : float
-        0 means equal selection rates; 1 is the worst.
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import demographic_parity_difference
-    >>> y_true = [0, 1, 1, 0, 1, 0]
-    >>> y_pred = [1, 1, 1, 0, 0, 0]
-    >>> sex = ["F", "F", "F", "M", "M", "M"]
-    >>> demographic_parity_difference(y_true, y_pred, sensitive_features=sex)
-    1.0
-    """
-    return _parity("selection_rate", "difference", y_true, y_pred, sensitive_features, method,
-                   sample_weight, pos_label, class_agg)
-
-
-def demographic_parity_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
-                             sample_weight=None, pos_label=None, class_agg="max"):
-    r"""Smallest ratio of selection rates across groups (the "four-fifths rule" ratio).
-    {params}
-    Returns
-    -------
-    ratio : float
-        1 means equal selection rates; 0 is the worst. Equal rates (all zero included) give 1.
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import demographic_parity_ratio
-    >>> y_pred = [1, 1, 0, 0, 1, 0, 0, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> demographic_parity_ratio(y_pred, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _parity("selection_rate", "ratio", y_true, y_pred, sensitive_features, method,
-                   sample_weight, pos_label, class_agg)
-
-
 def _odds(kind, y_true, y_pred, sensitive_features, method, sample_weight, pos_label,
           class_agg, agg):
     _check_method(method, ("between_groups", "to_overall"))
@@ -216,131 +146,107 @@ def _odds(kind, y_true, y_pred, sensitive_features, method, sample_weight, pos_l
     return _aggregate_classes(per_class, class_agg, kind)
 
 
-def equalized_odds_difference(y_true, y_pred, *, sensitive_features, method="between_groups",
-                              sample_weight=None, pos_label=None, class_agg="max",
-                              agg="worst_case"):
-    r"""Largest gap in true-positive or false-positive rate across groups.
+_PARITY_DOC = """{summary}
+
+    {parity_params}
+    {pos_label}
+    {aggregation}
+
+    Returns
+    -------
+    {kind} : float{returns}
+
+    Examples
+    --------
+    >>> from sklearn_fairloss.metrics import {name}
+    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
+    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
+    >>> round({name}(y_true, y_pred, sensitive_features=group), 4)
+    {example}
+"""
+
+_AGG_DOC = """{class_agg}
+agg : {"worst_case", "mean"}, default="worst_case"
+    How the TPR gap and the FPR gap are combined: the worse of the two, or their mean."""
+
+
+def _parity_metric(name, rate, kind, summary, example, returns=""):
+    """The public metric ``name``: the ``kind`` ("difference" or "ratio") of the per-group
+    ``rate`` ("odds" for TPR and FPR together), documented by ``summary``, an optional
+    description of its value (``returns``) and its value on the shared example."""
+    if rate == "odds":
+        def metric(y_true, y_pred, *, sensitive_features, method="between_groups",
+                   sample_weight=None, pos_label=None, class_agg="max", agg="worst_case"):
+            return _odds(kind, y_true, y_pred, sensitive_features, method, sample_weight,
+                         pos_label, class_agg, agg)
+    else:
+        def metric(y_true, y_pred, *, sensitive_features, method="between_groups",
+                   sample_weight=None, pos_label=None, class_agg="max"):
+            return _parity(rate, kind, y_true, y_pred, sensitive_features, method,
+                           sample_weight, pos_label, class_agg)
+    metric.__name__ = metric.__qualname__ = name
+    metric.__doc__ = fill(_PARITY_DOC, summary=summary, name=name, kind=kind, example=example,
+                          aggregation=_AGG_DOC if rate == "odds" else "{class_agg}",
+                          returns=f"\n        {returns}" if returns else "")
+    return metric
+
+
+demographic_parity_difference = _parity_metric(
+    "demographic_parity_difference", "selection_rate", "difference",
+    r"""Largest gap in selection rate :math:`P(\hat y = c \mid A = a)` across groups.
+
+    Demographic (statistical) parity asks that the rate of positive predictions does not
+    depend on the group (Calders & Verwer 2010; Agarwal et al. 2018).""",
+    example="0.5", returns="0 means equal selection rates; 1 is the worst.")
+
+demographic_parity_ratio = _parity_metric(
+    "demographic_parity_ratio", "selection_rate", "ratio",
+    """Smallest ratio of selection rates across groups (the "four-fifths rule" ratio).""",
+    example="0.3333", returns=("1 means equal selection rates; 0 is the worst. Equal rates "
+                               "(all zero included) give 1."))
+
+equalized_odds_difference = _parity_metric(
+    "equalized_odds_difference", "odds", "difference",
+    """Largest gap in true-positive or false-positive rate across groups.
 
     Equalized odds (Hardt, Price & Srebro 2016, "Equality of Opportunity in Supervised
     Learning") asks for equal TPR and equal FPR in every group. The result is the larger of
     the TPR gap and the FPR gap (``agg="worst_case"``), or their mean (``agg="mean"``), as in
-    fairlearn.
-    {params}    agg : {{"worst_case", "mean"}}, default="worst_case"
-        How the TPR gap and the FPR gap are combined.
+    fairlearn.""",
+    example="0.5")
 
-    Returns
-    -------
-    difference : float
+equalized_odds_ratio = _parity_metric(
+    "equalized_odds_ratio", "odds", "ratio",
+    """Smallest ratio of true-positive or false-positive rates across groups.
 
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import equalized_odds_difference
-    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
-    >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> equalized_odds_difference(y_true, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _odds("difference", y_true, y_pred, sensitive_features, method, sample_weight,
-                 pos_label, class_agg, agg)
+    See :func:`equalized_odds_difference` (Hardt et al. 2016); with ``agg="worst_case"`` the
+    smaller of the TPR ratio and the FPR ratio.""",
+    example="0.0")
 
+equal_opportunity_difference = _parity_metric(
+    "equal_opportunity_difference", "tpr", "difference",
+    """Largest gap in true-positive rate (recall) across groups.
 
-def equalized_odds_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
-                         sample_weight=None, pos_label=None, class_agg="max", agg="worst_case"):
-    r"""Smallest ratio of true-positive or false-positive rates across groups.
+    Equal opportunity (Hardt et al. 2016) asks for equal TPR in every group.""",
+    example="0.5")
 
-    See :func:`equalized_odds_difference` (Hardt et al. 2016).
-    {params}    agg : {{"worst_case", "mean"}}, default="worst_case"
-        How the TPR ratio and the FPR ratio are combined (the smaller, or their mean).
+equal_opportunity_ratio = _parity_metric(
+    "equal_opportunity_ratio", "tpr", "ratio",
+    "Smallest ratio of true-positive rates across groups (Hardt et al. 2016).",
+    example="0.5")
 
-    Returns
-    -------
-    ratio : float
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import equalized_odds_ratio
-    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
-    >>> y_pred = [1, 1, 1, 0, 1, 0, 1, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _odds("ratio", y_true, y_pred, sensitive_features, method, sample_weight,
-                 pos_label, class_agg, agg)
-
-
-def equal_opportunity_difference(y_true, y_pred, *, sensitive_features,
-                                 method="between_groups", sample_weight=None, pos_label=None,
-                                 class_agg="max"):
-    r"""Largest gap in true-positive rate (recall) across groups.
-
-    Equal opportunity (Hardt et al. 2016) asks for equal TPR in every group.
-    {params}
-    Returns
-    -------
-    difference : float
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import equal_opportunity_difference
-    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
-    >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> equal_opportunity_difference(y_true, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _parity("tpr", "difference", y_true, y_pred, sensitive_features, method,
-                   sample_weight, pos_label, class_agg)
-
-
-def equal_opportunity_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
-                            sample_weight=None, pos_label=None, class_agg="max"):
-    r"""Smallest ratio of true-positive rates across groups (Hardt et al. 2016).
-    {params}
-    Returns
-    -------
-    ratio : float
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import equal_opportunity_ratio
-    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
-    >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> equal_opportunity_ratio(y_true, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _parity("tpr", "ratio", y_true, y_pred, sensitive_features, method, sample_weight,
-                   pos_label, class_agg)
-
-
-def predictive_parity_difference(y_true, y_pred, *, sensitive_features,
-                                 method="between_groups", sample_weight=None, pos_label=None,
-                                 class_agg="max"):
+predictive_parity_difference = _parity_metric(
+    "predictive_parity_difference", "precision", "difference",
     r"""Largest gap in precision :math:`P(y = c \mid \hat y = c, A = a)` across groups.
 
     Predictive parity (Chouldechova 2017, "Fair prediction with disparate impact") asks that
     a positive prediction is equally reliable in every group. Groups with no positive
-    prediction have undefined precision and are left out.
-    {params}
-    Returns
-    -------
-    difference : float
-
-    Examples
-    --------
-    >>> from sklearn_fairloss.metrics import predictive_parity_difference
-    >>> y_true = [1, 0, 1, 0, 1, 1, 0, 0]
-    >>> y_pred = [1, 1, 1, 1, 1, 1, 0, 0]
-    >>> group = ["a", "a", "a", "a", "b", "b", "b", "b"]
-    >>> predictive_parity_difference(y_true, y_pred, sensitive_features=group)
-    0.5
-    """
-    return _parity("precision", "difference", y_true, y_pred, sensitive_features, method,
-                   sample_weight, pos_label, class_agg)
+    prediction have undefined precision and are left out.""",
+    example="0.3333")
 
 
+@fill_doc
 def error_rate_parity_difference(y_true, y_pred, *, sensitive_features,
                                  method="between_groups", sample_weight=None):
     r"""Largest gap in misclassification rate :math:`P(\hat y \neq y \mid A = a)` across groups.
@@ -349,14 +255,7 @@ def error_rate_parity_difference(y_true, y_pred, *, sensitive_features,
     Assessments"). It needs no positive class, so binary and multiclass targets are treated
     alike.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-    y_pred : array-like of shape (n_samples,)
-    sensitive_features : array-like, Series or DataFrame
-        Protected attribute(s); several attributes form intersectional groups.
-    method : {"between_groups", "to_overall"}, default="between_groups"
-    sample_weight : array-like of shape (n_samples,), default=None
+    {parity_params}
 
     Returns
     -------
@@ -380,8 +279,3 @@ def error_rate_parity_difference(y_true, y_pred, *, sensitive_features,
     return float(counts.gap("error_rate", method, "difference")[0])
 
 
-for _f in (demographic_parity_difference, demographic_parity_ratio, equalized_odds_difference,
-           equalized_odds_ratio, equal_opportunity_difference, equal_opportunity_ratio,
-           predictive_parity_difference):
-    _f.__doc__ = _f.__doc__.replace("{params}", _COMMON_PARAMS).replace("{{", "{").replace(
-        "}}", "}")

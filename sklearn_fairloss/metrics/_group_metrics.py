@@ -6,6 +6,7 @@ import inspect
 import numpy as np
 import sklearn.metrics
 
+from ._docstrings import fill_doc
 from ._grouping import _metric_by_group
 from ._validation import (
     _check_1d,
@@ -55,6 +56,7 @@ def _by_group(metric, y_true, y_pred, sensitive_features, sample_weight, kwargs)
     return _metric_by_group(func, y_true, y_pred, enc.codes, len(enc.labels), sw, kwargs)
 
 
+@fill_doc
 def worst_group_score(metric, y_true, y_pred, *, sensitive_features, sample_weight=None,
                       greater_is_better=True, **kwargs):
     """The worst value of any metric over groups (the minimum, or the maximum of a loss).
@@ -63,22 +65,10 @@ def worst_group_score(metric, y_true, y_pred, *, sensitive_features, sample_weig
     "Distributionally Robust Neural Networks for Group Shifts"); also called min-max
     fairness.
 
-    Parameters
-    ----------
-    metric : callable or str
-        ``metric(y_true, y_pred, **kwargs)``, e.g. :func:`sklearn.metrics.recall_score`, or
-        the name of a scikit-learn metric (``"accuracy"``, ``"roc_auc_score"``).
-    y_true : array-like of shape (n_samples,)
-    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
-        What ``metric`` expects: labels, scores or probabilities.
-    sensitive_features : array-like, Series or DataFrame
-        Protected attribute(s); several attributes form intersectional groups.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Passed to ``metric`` for each group.
+    {group_metric_params}
     greater_is_better : bool, default=True
         False for losses: the worst group is then the one with the largest value.
-    **kwargs
-        Passed to ``metric``.
+    {group_kwargs}
 
     Returns
     -------
@@ -98,6 +88,7 @@ def worst_group_score(metric, y_true, y_pred, *, sensitive_features, sample_weig
     return float(np.nanmin(by_group) if greater_is_better else np.nanmax(by_group))
 
 
+@fill_doc
 def equity_scaled_score(metric, y_true, y_pred, *, sensitive_features, sample_weight=None,
                         alpha=1.0, **kwargs):
     r"""Equity-scaled score: the overall score shrunk by the groups' deviations from it.
@@ -109,18 +100,10 @@ def equity_scaled_score(metric, y_true, y_pred, *, sensitive_features, sample_we
     Scaling", arXiv 2310.02492). It equals :math:`M` when every group scores the same.
     Meant for metrics where greater is better.
 
-    Parameters
-    ----------
-    metric : callable or str
-        ``metric(y_true, y_pred, **kwargs)``, e.g. :func:`sklearn.metrics.roc_auc_score`.
-    y_true : array-like of shape (n_samples,)
-    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
-    sensitive_features : array-like, Series or DataFrame
-    sample_weight : array-like of shape (n_samples,), default=None
+    {group_metric_params}
     alpha : float, default=1.0
         Weight of the deviations (1 in both papers).
-    **kwargs
-        Passed to ``metric``.
+    {group_kwargs}
 
     Returns
     -------
@@ -142,6 +125,7 @@ def equity_scaled_score(metric, y_true, y_pred, *, sensitive_features, sample_we
     return float(overall / (1.0 + alpha * np.nansum(np.abs(overall - by_group))))
 
 
+@fill_doc
 def performance_scaled_disparity(metric, y_true, y_pred, *, sensitive_features,
                                  sample_weight=None, method="std", **kwargs):
     r"""Performance-scaled disparity (PSD): spread of the group scores over the overall score.
@@ -150,16 +134,9 @@ def performance_scaled_disparity(metric, y_true, y_pred, *, sensitive_features,
     ``method="std"`` gives :math:`\mathrm{std}_a(M_a) / M` (population standard deviation),
     ``method="max"`` gives :math:`(\max_a M_a - \min_a M_a) / M`. Lower is fairer.
 
-    Parameters
-    ----------
-    metric : callable or str
-    y_true : array-like of shape (n_samples,)
-    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
-    sensitive_features : array-like, Series or DataFrame
-    sample_weight : array-like of shape (n_samples,), default=None
+    {group_metric_params}
     method : {"std", "max"}, default="std"
-    **kwargs
-        Passed to ``metric``.
+    {group_kwargs}
 
     Returns
     -------

@@ -2,6 +2,7 @@
 stays within a bound."""
 
 import warnings
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 
@@ -14,6 +15,7 @@ class FairnessConstraintWarning(UserWarning):
     """No candidate of a search met the fairness bound; a fallback candidate was chosen."""
 
 
+@dataclass(eq=False)
 class ConstrainedRefit:
     """Pick the best candidate of a search subject to a bound on another scorer.
 
@@ -67,18 +69,12 @@ class ConstrainedRefit:
     np.True_
     """
 
-    def __init__(self, score, constraint, *, bound, greater_is_better=False,
-                 fallback="least_violation"):
-        self.score = score
-        self.constraint = constraint
-        self.bound = bound
-        self.greater_is_better = greater_is_better
-        self.fallback = fallback
-
-    def __repr__(self):
-        return (f"ConstrainedRefit(score={self.score!r}, constraint={self.constraint!r}, "
-                f"bound={self.bound!r}, greater_is_better={self.greater_is_better!r}, "
-                f"fallback={self.fallback!r})")
+    score: str
+    constraint: str
+    _: KW_ONLY
+    bound: float
+    greater_is_better: bool = False
+    fallback: str = "least_violation"
 
     def _column(self, cv_results, name):
         key = f"mean_test_{name}"

@@ -301,6 +301,13 @@ def _check_sensitive_arg(sensitive):
                          f"them; got {sensitive!r}.")
 
 
+def _scorer(func, greater_is_better, *, sensitive, needs_sensitive=True, **options):
+    """The :class:`GroupMetricScorer` of ``func``, negated when lower is better."""
+    _check_sensitive_arg(sensitive)
+    return GroupMetricScorer(func, sign=1 if greater_is_better else -1, sensitive=sensitive,
+                             needs_sensitive=needs_sensitive, **options)
+
+
 def make_fairness_scorer(metric, *, sensitive=None, response_method=None,
                          greater_is_better=None, pos_label=None, **kwargs):
     """Make a scorer from a fairness metric, for ``cross_val_score`` and ``GridSearchCV``.
@@ -358,12 +365,10 @@ def make_fairness_scorer(metric, *, sensitive=None, response_method=None,
     [-0.01, -0.01]
     """
     func, default_method, default_gib = _lookup(metric, _FAIRNESS_METRICS, "fairness")
-    _check_sensitive_arg(sensitive)
-    gib = default_gib if greater_is_better is None else greater_is_better
-    return GroupMetricScorer(
-        func, sign=1 if gib else -1,
+    return _scorer(
+        func, default_gib if greater_is_better is None else greater_is_better,
         response_method=default_method if response_method is None else response_method,
-        sensitive=sensitive, needs_sensitive=True, pos_label=pos_label, kwargs=kwargs)
+        sensitive=sensitive, pos_label=pos_label, kwargs=kwargs)
 
 
 def make_calibration_scorer(metric="expected_calibration_error", *, sensitive=None,
@@ -408,13 +413,11 @@ def make_calibration_scorer(metric="expected_calibration_error", *, sensitive=No
     if sensitive is not None and not needs_sensitive:
         raise ValueError(f"sensitive is only used by 'calibration_error_difference'; "
                          f"metric {metric!r} does not take sensitive features.")
-    _check_sensitive_arg(sensitive)
-    gib = default_gib if greater_is_better is None else greater_is_better
-    target = _calibration.balance_score if func is _abs_balance_score else func
-    return GroupMetricScorer(
-        func, sign=1 if gib else -1, response_method=response_method, sensitive=sensitive,
-        needs_sensitive=needs_sensitive, pos_label=pos_label, kwargs=kwargs,
-        pos_label_target=target)
+    return _scorer(
+        func, default_gib if greater_is_better is None else greater_is_better,
+        response_method=response_method, sensitive=sensitive, pos_label=pos_label,
+        kwargs=kwargs, needs_sensitive=needs_sensitive,
+        pos_label_target=_calibration.balance_score if func is _abs_balance_score else func)
 
 
 _GROUP_AGGREGATES = {
@@ -468,7 +471,6 @@ def make_equity_scaled_scorer(metric, *, sensitive=None, kind="equity_scaled",
     """
     if kind not in _GROUP_AGGREGATES:
         raise ValueError(f"kind must be one of {sorted(_GROUP_AGGREGATES)}; got {kind!r}.")
-    _check_sensitive_arg(sensitive)
     inner = _resolve_metric(metric)
     aggregate, gib = _GROUP_AGGREGATES[kind]
     if response_method is None:
@@ -479,7 +481,6 @@ def make_equity_scaled_scorer(metric, *, sensitive=None, kind="equity_scaled",
             response_method = ("predict_proba", "decision_function")
         else:
             response_method = "predict"
-    func = partial(aggregate, inner)
-    return GroupMetricScorer(
-        func, sign=1 if gib else -1, response_method=response_method, sensitive=sensitive,
-        needs_sensitive=True, pos_label=pos_label, kwargs=kwargs, pos_label_target=inner)
+    return _scorer(partial(aggregate, inner), gib, response_method=response_method,
+                   sensitive=sensitive, pos_label=pos_label, kwargs=kwargs,
+                   pos_label_target=inner)

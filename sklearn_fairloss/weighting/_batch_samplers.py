@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 
 from .._param_validation import InstanceOf, ParamsValidationMixin, Real
 from ._base import WeightingStrategy, _check_target
+from ._docstrings import fill_doc
 from ._registry import check_strategy
 
 __all__ = ["StratifiedBatchSampler", "WeightedBatchSampler"]
@@ -88,6 +89,7 @@ class StratifiedBatchSampler(ParamsValidationMixin, BaseEstimator):
         return np.unique(cells, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
 
 
+@fill_doc
 class WeightedBatchSampler(ParamsValidationMixin, BaseEstimator):
     """Upsampling: each epoch draws rows with replacement, in proportion to strategy weights.
 
@@ -126,10 +128,7 @@ class WeightedBatchSampler(ParamsValidationMixin, BaseEstimator):
     StratifiedBatchSampler : every cell in every batch, without replacement.
     WeightedResampler : the same draw once, for scikit-learn classifiers.
 
-    References
-    ----------
-    .. [1] T. Li, H. Xu, W. Tan, K. Murray and D. Khashabi, "Upsample or Upweight? Balanced
-       Training on Heavily Imbalanced Datasets", NAACL 2025 (arXiv:2410.04579).
+    {li2025_references}
 
     Examples
     --------

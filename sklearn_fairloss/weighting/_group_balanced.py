@@ -4,10 +4,12 @@ import numpy as np
 
 from .._param_validation import Options
 from ._base import WeightingStrategy
+from ._docstrings import fill_doc
 
 __all__ = ["GroupBalanced"]
 
 
+@fill_doc
 class GroupBalanced(WeightingStrategy):
     """Equal total weight for every group, or for every group x class cell.
 
@@ -26,16 +28,7 @@ class GroupBalanced(WeightingStrategy):
     by : {"group", "group_class"}, default="group"
         The unit that gets equal total weight.
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Classes seen in ``fit``.
-    groups_ : ndarray of shape (n_groups,)
-        Groups seen in ``fit`` (tuples for several attributes).
-    cell_counts_ : ndarray of shape (n_groups, n_classes)
-        Weighted number of training rows per cell.
-    cell_weights_ : ndarray of shape (n_groups, n_classes)
-        Weight of a row of each cell.
+    {group_cell_attributes}
 
     See Also
     --------

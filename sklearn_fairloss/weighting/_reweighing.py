@@ -2,10 +2,12 @@
 
 
 from ._base import WeightingStrategy
+from ._docstrings import fill_doc
 
 __all__ = ["Reweighing"]
 
 
+@fill_doc
 class Reweighing(WeightingStrategy):
     """Kamiran & Calders reweighing: weight ``P(A=a) P(Y=y) / P(A=a, Y=y)`` per cell.
 
@@ -22,26 +24,14 @@ class Reweighing(WeightingStrategy):
 
     Read more in :doc:`/weighting`.
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Classes seen in ``fit``.
-    groups_ : ndarray of shape (n_groups,)
-        Groups seen in ``fit`` (tuples for several attributes).
-    cell_counts_ : ndarray of shape (n_groups, n_classes)
-        Weighted number of training rows per group x class cell.
-    cell_weights_ : ndarray of shape (n_groups, n_classes)
-        Weight of a row of each cell (0 for empty cells).
+    {group_cell_attributes}
 
     See Also
     --------
     GroupBalanced : equal total weight per group or per group x class cell.
     compute_sample_weight : the weights as an array.
 
-    References
-    ----------
-    .. [1] F. Kamiran and T. Calders, "Data preprocessing techniques for classification
-       without discrimination", Knowledge and Information Systems 33(1), 1-33, 2012.
+    {kamiran2012_references}
 
     Examples
     --------

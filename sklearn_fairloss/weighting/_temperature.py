@@ -4,10 +4,12 @@ import numpy as np
 
 from .._param_validation import Options, Real
 from ._base import WeightingStrategy
+from ._docstrings import fill_doc
 
 __all__ = ["TemperatureSampling"]
 
 
+@fill_doc
 class TemperatureSampling(WeightingStrategy):
     """Weights proportional to ``frequency ** (1/tau - 1)`` of the row's class or group.
 
@@ -48,10 +50,7 @@ class TemperatureSampling(WeightingStrategy):
     ClassBalanced : inverse (effective) class frequency with an exponent.
     WeightedResampler : draw rows instead of weighting them.
 
-    References
-    ----------
-    .. [1] T. Li, H. Xu, W. Tan, K. Murray and D. Khashabi, "Upsample or Upweight? Balanced
-       Training on Heavily Imbalanced Datasets", NAACL 2025 (arXiv:2410.04579).
+    {li2025_references}
 
     Examples
     --------

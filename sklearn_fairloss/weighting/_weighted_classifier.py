@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, h
 
 from .._validation import check_sample_weight, split_sensitive_columns
 from ._base import _check_target
+from ._docstrings import fill_doc
 from ._registry import check_strategy
 
 __all__ = ["WeightedClassifier"]
@@ -32,6 +33,36 @@ def _estimator_has(attr):
     return check
 
 
+def _delegated(method, summary, returns):
+    """The meta-estimator's ``method``: the fitted classifier's, with metadata routing.
+
+    Available (``hasattr``) only when the wrapped classifier has ``method``.
+    """
+
+    def delegate(self, X, **params):
+        check_is_fitted(self)
+        if _routing_enabled():
+            params = process_routing(self, method, **params)["estimator"][method]
+        return getattr(self.estimator_, method)(X, **params)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"WeightedClassifier.{method}"
+    delegate.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        **params : dict
+            Parameters of the classifier's ``{method}`` (routed when routing is enabled).
+
+        Returns
+        -------
+        {returns}
+        """
+    return available_if(_estimator_has(method))(delegate)
+
+
+@fill_doc
 class WeightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit a classifier with the sample weights of a weighting strategy.
 
@@ -74,10 +105,7 @@ class WeightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     compute_sample_weight : the weights as an array.
     WeightedResampler : draw rows instead, for classifiers without ``sample_weight``.
 
-    References
-    ----------
-    .. [1] F. Kamiran and T. Calders, "Data preprocessing techniques for classification
-       without discrimination", Knowledge and Information Systems 33(1), 1-33, 2012.
+    {kamiran2012_references}
 
     Examples
     --------
@@ -161,75 +189,16 @@ class WeightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.estimator_.feature_names_in_
 
-    def _delegate(self, method, X, params):
-        check_is_fitted(self)
-        if _routing_enabled():
-            params = process_routing(self, method, **params)["estimator"][method]
-        return getattr(self.estimator_, method)(X, **params)
-
-    @available_if(_estimator_has("predict"))
-    def predict(self, X, **params):
-        """Predicted class labels from the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        **params : dict
-            Parameters of the classifier's ``predict`` (routed when routing is enabled).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        return self._delegate("predict", X, params)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        """Class probabilities from the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        **params : dict
-            Parameters of the classifier's ``predict_proba``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_proba", X, params)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X, **params):
-        """Log class probabilities from the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        **params : dict
-            Parameters of the classifier's ``predict_log_proba``.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_log_proba", X, params)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X, **params):
-        """Decision function of the fitted classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        **params : dict
-            Parameters of the classifier's ``decision_function``.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        return self._delegate("decision_function", X, params)
+    predict = _delegated("predict", "Predicted class labels from the fitted classifier.",
+                         "y_pred : ndarray of shape (n_samples,)")
+    predict_proba = _delegated("predict_proba", "Class probabilities from the fitted classifier.",
+                               "proba : ndarray of shape (n_samples, n_classes)")
+    predict_log_proba = _delegated(
+        "predict_log_proba", "Log class probabilities from the fitted classifier.",
+        "log_proba : ndarray of shape (n_samples, n_classes)")
+    decision_function = _delegated(
+        "decision_function", "Decision function of the fitted classifier.",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)")
 
     def get_metadata_routing(self):
         """Metadata routing of this object.
