@@ -320,6 +320,30 @@ class FairLossNet(NeuralNet):
             self.train_iterator_ = iterator
         return iterator
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch stops training by raising KeyboardInterrupt (EarlyStopping does, at the end of
+        # an epoch) and swallows it in partial_fit. A user's Ctrl-C arrives inside an epoch
+        # instead, leaving its history row without a train_loss: mark that case, so that the
+        # estimator propagates it rather than post-processing a half-trained net.
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            if len(self.history) == 0 or "train_loss" not in self.history[-1]:
+                self.interrupted_ = True
+            raise
+
+    def forget_training_data(self):
+        """Drop every reference to training rows (the batch iterator, the validation split,
+        the strata and the sampling schedule's per-row weights), so that the fitted net, and
+        a pickle of it, holds parameters and fitted state only."""
+        self.__dict__.pop("train_iterator_", None)
+        self.train_split = None
+        self.strata = None
+        self.callbacks, self.callbacks_ = (
+            [(name, cb) for name, cb in callbacks if not isinstance(cb, SamplingSchedule)]
+            for callbacks in (self.callbacks, self.callbacks_))
+        return self
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         total, terms = self.criterion_(y_pred, y_true, X, training=training)
         if training:

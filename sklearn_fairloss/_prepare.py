@@ -121,6 +121,13 @@ def _validate_X_y(estimator, X, y, sensitive_features):
     sensitive, columns = split_sensitive_columns(X, sensitive_features)
     if columns is not None and not estimator.sensitive_as_input:
         X = X.drop(columns=columns)
+    elif columns is not None:
+        text = [c for c in columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if text:
+            raise ValueError(
+                f"sensitive_features column(s) {text} are not numeric but stay model inputs "
+                "(sensitive_as_input=True): pass sensitive_as_input=False to use them as groups "
+                "only, or encode them (e.g. OneHotEncoder) before the estimator.")
     check_same_length(X, y=y)
     schema = clone(estimator)
     X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)

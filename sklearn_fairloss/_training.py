@@ -5,14 +5,18 @@ Functions of the estimator's parameters (read only) and the resolved parts; they
 on the estimator.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from ._net import TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
 
-__all__ = ["batch_composition", "history_frame", "train_network", "training_objective"]
+__all__ = ["batch_composition", "check_progress", "history_frame", "train_network",
+           "training_objective"]
 
 
 def training_objective(est, parts, data):
@@ -25,6 +29,10 @@ def training_objective(est, parts, data):
     if rule.requires_sensitive_features and data.groups is None:
         raise ValueError(f"{where} chooses one threshold per group: pass sensitive_features "
                          "to fit.")
+    if getattr(rule, "prior", None) == "uniform" and np.any(data.class_prior() == 0):
+        empty = data.classes[data.class_prior() == 0].tolist()
+        raise ValueError(f"{where} divides by the class prior, but class(es) {empty} have zero "
+                         "total sample_weight; give them weight or use decision='argmax'.")
     loss, fairness = parts.loss, parts.fairness
     if fairness is not None:
         if data.groups is None:
@@ -71,7 +79,9 @@ def train_network(est, parts, data, objective, sampler, device):
                         settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
                         device=device)
         net.fit(train_rows, None)
-    return net
+    if net.__dict__.pop("interrupted_", False):
+        raise KeyboardInterrupt("training was interrupted; the estimator is left unfitted")
+    return net.forget_training_data()
 
 
 def batch_composition(est, sampler, data):
@@ -108,3 +118,20 @@ def history_frame(net, early_stopping):
         raise ValueError("Training diverged: the training loss is not finite. Scale the "
                          "features (for example with StandardScaler) or lower lr.")
     return history
+
+
+def check_progress(history, X):
+    """Warn when training made no progress (``ConvergenceWarning``: the training loss of no
+    later epoch is 0.1 % below the first epoch's), or when the features are so far from unit
+    scale (above 1e6 in absolute value) that the network saturates (``UserWarning``); both
+    messages say to scale the features."""
+    loss = history["train_loss"].to_numpy()
+    scale = float(np.max(np.abs(X))) if X.size else 0.0
+    hint = (f" The features reach {scale:.3g} in absolute value: scale them (for example with "
+            "StandardScaler)." if scale > 1e3 else " Try a larger lr or scaled features.")
+    if len(loss) >= 2 and loss[1:].min() > loss[0] - 1e-3 * abs(loss[0]):
+        warnings.warn(f"Training made no progress: the training loss stayed near {loss[0]:.4g} "
+                      f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=3)
+    elif scale > 1e6:
+        warnings.warn(f"The network saturates on features this large.{hint}", UserWarning,
+                      stacklevel=3)

@@ -139,15 +139,36 @@ def default_pos_label(labels):
     return None
 
 
+def short_list(values, limit=10):
+    """``values`` as a list for an error message, cut to ``limit`` items with a count of the
+    rest, so that a message stays short however wide the data.
+
+    Examples
+    --------
+    >>> from sklearn_fairloss._validation import short_list
+    >>> short_list(["a", "b"])
+    "['a', 'b']"
+    >>> short_list(range(30), limit=3)
+    '[0, 1, 2, ... (27 more)]'
+    """
+    values = list(values)
+    if len(values) <= limit:
+        return repr(values)
+    return repr(values[:limit])[:-1] + f", ... ({len(values) - limit} more)]"
+
+
 def _is_column_names(sensitive_features, X):
     if isinstance(sensitive_features, str):
         return True
     if (isinstance(sensitive_features, (list, tuple)) and len(sensitive_features) > 0
             and isinstance(X, pd.DataFrame)
             and all(isinstance(s, str) for s in sensitive_features)):
-        # Names, unless it is a column of string group labels with one entry per row.
-        return (len(sensitive_features) != X.shape[0]
-                or any(s in X.columns for s in sensitive_features))
+        # Names when one of them is a column; otherwise names only when there are no more
+        # of them than X has columns (a longer list is group labels, one per row, whose
+        # length the caller checks).
+        if any(s in X.columns for s in sensitive_features):
+            return True
+        return len(sensitive_features) <= X.shape[1] and len(sensitive_features) != X.shape[0]
     return False
 
 
@@ -186,5 +207,5 @@ def split_sensitive_columns(X, sensitive_features):
         raise ValueError(MSG_SF_NEEDS_FRAME.format(sensitive_features, type(X).__name__))
     missing = [name for name in names if name not in X.columns]
     if missing:
-        raise ValueError(MSG_SF_NOT_IN_X.format(missing, list(X.columns)))
+        raise ValueError(MSG_SF_NOT_IN_X.format(short_list(missing), short_list(X.columns)))
     return X[names], names

@@ -151,11 +151,12 @@ def test_validation_loss_uses_the_full_strength_during_warm_up(biased, monkeypat
     from sklearn_fairloss._net import FairLossNet
 
     X, y, group = biased
-    seen = []
+    seen, held_out = [], []
     original = FairLossNet.get_loss
 
     def record(net, y_pred, y_true, X=None, training=False):
         seen.append((training, net.criterion_.strength, net.criterion_.fairness_strength))
+        held_out.append(net.train_split)  # the fitted net keeps no rows: read them here
         return original(net, y_pred, y_true, X=X, training=training)
 
     monkeypatch.setattr(FairLossNet, "get_loss", record)
@@ -167,7 +168,7 @@ def test_validation_loss_uses_the_full_strength_during_warm_up(biased, monkeypat
     assert sorted({round(s, 6) for t, s, _ in seen if t}) == [1.333333, 2.666667, 4.0]
     h = clf.history_
     assert (h["fairness_strength"].to_numpy() < 4.0).sum() == 2
-    valid = clf.net_.train_split.keywords["valid_ds"]
+    valid = held_out[0].keywords["valid_ds"]
     with torch.no_grad():
         logits = clf.net_.module_(valid.X)
         batch = {"sample_weight": valid.sample_weight, **valid.extras}

@@ -274,6 +274,10 @@ class PenaltyBase(_FairnessObject):
     ----------
     {warmup}
 
+    See Also
+    --------
+    GroupScalingBase : The other kind of fairness term, which reweights the rows' losses.
+
     Examples
     --------
     >>> import torch
@@ -324,6 +328,11 @@ class GroupScalingBase(_FairnessObject):
     Parameters
     ----------
     {warmup}
+
+    See Also
+    --------
+    PenaltyBase : The additive fairness penalties.
+    FairErrorBoundScaling, FairIdentityScaling
 
     Examples
     --------

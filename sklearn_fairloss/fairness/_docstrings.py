@@ -20,6 +20,8 @@ warmup : int, default=0
     the full strength from the start). Applied by the callback that :meth:`callbacks`
     declares, on training batches only.""",
     "parity_parameters": """\
+Parameters
+----------
 aggregate : {"mean", "max"}, default="mean"
     How the absolute gaps ``|r_g - r|`` are combined, over groups and (one-vs-rest)
     classes within an attribute, then over attributes. ``"mean"`` (the default) is an
@@ -33,7 +35,8 @@ intersectional : bool, default=False
     With several attributes, ``False`` computes the gaps of each attribute separately
     and aggregates them; ``True`` uses the cells of the combination of the attributes
     (e.g. "female x over 60") as the groups, which also catches disparities that cancel
-    out on each attribute alone ("fairness gerrymandering", Kearns et al. 2018).""",
+    out on each attribute alone ("fairness gerrymandering", Kearns et al. 2018).
+{warmup}""",
 }
 
 fill_doc = doc_filler(DOC_FRAGMENTS)

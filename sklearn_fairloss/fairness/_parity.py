@@ -124,10 +124,7 @@ class DemographicParity(_GroupParity):
     and fairret (Buyl, Defrance & De Bie 2024, "fairret: a Framework for Differentiable
     Fairness Regularization Terms", ICLR).
 
-    Parameters
-    ----------
     {parity_parameters}
-    {warmup}
 
     See Also
     --------
@@ -161,24 +158,25 @@ class EqualizedOdds(_GroupParity):
     Binary: the positive class only, i.e. the TPR and FPR gaps. A group with no row of a
     label in the batch is left out for that rate.
 
-    Parameters
-    ----------
     {parity_parameters}
-    {warmup}
 
     See Also
     --------
-    EqualOpportunity, DemographicParity
+    EqualOpportunity : The true-positive-rate gaps alone.
+    DemographicParity
+    sklearn_fairloss.metrics.equalized_odds_difference
 
     Examples
     --------
     >>> import torch
-    >>> from sklearn_fairloss.fairness import EqualizedOdds
-    >>> logits = torch.tensor([[0.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    >>> from sklearn_fairloss.fairness import EqualizedOdds, EqualOpportunity
+    >>> logits = torch.tensor([[0.0, 2.0], [0.0, 2.0], [0.0, 2.0], [0.0, 0.0]])
     >>> y = torch.tensor([1, 0, 1, 0])
     >>> group = torch.tensor([0, 0, 1, 1])
-    >>> round(float(EqualizedOdds()(logits, y, group)), 4)  # TPR gaps only: (0.19 + 0.19) / 4
+    >>> round(float(EqualizedOdds()(logits, y, group)), 4)  # FPR gaps: (0.19 + 0.19) / 4
     0.0952
+    >>> float(EqualOpportunity()(logits, y, group))  # equal TPRs: the FPR gaps are not seen
+    0.0
     """
 
     _conditions = ("positive", "negative")
@@ -194,14 +192,13 @@ class EqualOpportunity(_GroupParity):
     group's rows with ``y = c``. Binary: the positive class (code 1) only; multiclass: every
     class one-vs-rest. A group with no row of a class in the batch is left out for that class.
 
-    Parameters
-    ----------
     {parity_parameters}
-    {warmup}
 
     See Also
     --------
-    EqualizedOdds, DemographicParity
+    EqualizedOdds : Also equalises the false-positive rates.
+    DemographicParity
+    sklearn_fairloss.metrics.equal_opportunity_difference
 
     Examples
     --------

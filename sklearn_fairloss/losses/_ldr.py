@@ -7,6 +7,7 @@ import torch
 from .._param_validation import Real
 from .._torch_utils import one_hot
 from ._base import LossBase
+from ._docstrings import fill_doc
 
 __all__ = ["AdaptiveLDRKLLoss", "LDRKLLoss"]
 
@@ -46,6 +47,7 @@ def _adaptive_lambdas(gaps, lam, alpha):
     return lam_i
 
 
+@fill_doc
 class LDRKLLoss(LossBase):
     r"""Label-distributionally robust loss with a KL penalty (LDR-KL).
 
@@ -58,13 +60,11 @@ class LDRKLLoss(LossBase):
     ``lam -> 0`` gives the Crammer-Singer hinge ``max_k d_ik``; ``lam -> infinity`` the mean
     gap; ``lam = 1, margin = 0`` is cross-entropy minus ``log K``.
 
-    From Zhu, Ying and Yang (2023), "Label Distributionally Robust Losses for Multi-class
-    Classification: Consistency, Robustness and Adaptivity", ICML 2023 (arXiv:2112.14869).
+    {zhu2023_reference}
 
     Parameters
     ----------
-    margin : float, default=1.0
-        The margin ``c`` of the gaps (``>= 0``).
+    {ldr_margin}
     lam : float, default=1.0
         The KL regularisation strength ``lambda`` (``> 0``).
 
@@ -96,6 +96,7 @@ class LDRKLLoss(LossBase):
         return _ldr_kl(_margin_gaps(logits, y, float(self.margin)), float(self.lam))
 
 
+@fill_doc
 class AdaptiveLDRKLLoss(LDRKLLoss):
     r"""Adaptive label-distributionally robust loss (ALDR-KL): a per-row KL strength.
 
@@ -116,13 +117,11 @@ class AdaptiveLDRKLLoss(LDRKLLoss):
     envelope theorem). Rows whose worst-case distribution is far from uniform (confidently
     wrong, for example mislabelled ones) get a smaller ``lam_i``.
 
-    From Zhu, Ying and Yang (2023), "Label Distributionally Robust Losses for Multi-class
-    Classification: Consistency, Robustness and Adaptivity", ICML 2023 (arXiv:2112.14869).
+    {zhu2023_reference}
 
     Parameters
     ----------
-    margin : float, default=1.0
-        The margin ``c`` of the gaps (``>= 0``).
+    {ldr_margin}
     lam : float, default=1.0
         The reference KL strength ``lambda_0`` (``> 0``).
     alpha : float, default=2.0

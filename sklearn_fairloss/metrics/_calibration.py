@@ -171,6 +171,7 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform",
     Returns
     -------
     mce : float
+        In [0, 1]; 0 when every non-empty bin is calibrated.
 
     Examples
     --------
@@ -179,6 +180,8 @@ def maximum_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform",
     >>> y_proba = [0.2, 0.6, 0.7, 0.9]
     >>> round(maximum_calibration_error(y_true, y_proba, n_bins=2, variant="positive"), 4)
     0.2667
+    >>> round(maximum_calibration_error(y_true, y_proba, n_bins=2), 4)  # top-label confidence
+    0.25
     """
     curves = _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight,
                             pos_label, labels)

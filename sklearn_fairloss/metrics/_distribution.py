@@ -72,6 +72,8 @@ def jensen_shannon_divergence(y_score, *, sensitive_features, n_bins=10,
     Returns
     -------
     divergence : float
+        The largest divergence (of the pairs, or of the groups against all samples); 0 when
+        the histograms coincide.
 
     Examples
     --------
@@ -181,6 +183,7 @@ def distance_correlation(y_score, sensitive_features, *, sample_weight=None):
     Returns
     -------
     dcor : float
+        In [0, 1]; 0 when the scores do not depend on the attribute.
 
     Examples
     --------

@@ -72,6 +72,11 @@ sample_weight : array-like of shape (n_samples,), default=None
     Passed to ``metric`` for each group.""",
     "group_kwargs": """**kwargs
     Passed to ``metric``.""",
+    "scorer_returns": """Returns
+-------
+scorer : GroupMetricScorer
+    Call it as ``scorer(estimator, X, y)``, or pass it as ``scoring=`` to scikit-learn's
+    model selection tools.""",
 }
 
 

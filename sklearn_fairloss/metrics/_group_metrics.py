@@ -73,6 +73,7 @@ def worst_group_score(metric, y_true, y_pred, *, sensitive_features, sample_weig
     Returns
     -------
     score : float
+        The smallest group value (the largest when ``greater_is_better=False``).
 
     Examples
     --------
@@ -108,6 +109,7 @@ def equity_scaled_score(metric, y_true, y_pred, *, sensitive_features, sample_we
     Returns
     -------
     score : float
+        At most the overall score, which it equals when every group scores the same.
 
     Examples
     --------
@@ -141,6 +143,7 @@ def performance_scaled_disparity(metric, y_true, y_pred, *, sensitive_features,
     Returns
     -------
     disparity : float
+        0 when every group scores the same; lower is fairer.
 
     Examples
     --------

@@ -342,9 +342,7 @@ def make_fairness_scorer(metric, *, sensitive=None, response_method=None,
     **kwargs
         Passed to the metric (``method="to_overall"``, ``class_agg="mean"``, ``n_bins=...``).
 
-    Returns
-    -------
-    scorer : GroupMetricScorer
+    {scorer_returns}
 
     Examples
     --------
@@ -392,9 +390,7 @@ def make_calibration_scorer(metric="expected_calibration_error", *, sensitive=No
     **kwargs
         Passed to the metric (``n_bins``, ``strategy``, ``variant``).
 
-    Returns
-    -------
-    scorer : GroupMetricScorer
+    {scorer_returns}
 
     Examples
     --------
@@ -451,9 +447,7 @@ def make_equity_scaled_scorer(metric, *, sensitive=None, kind="equity_scaled",
     **kwargs
         Passed to the aggregate (``alpha=``, ``method=``) and on to ``metric``.
 
-    Returns
-    -------
-    scorer : GroupMetricScorer
+    {scorer_returns}
 
     Examples
     --------
