@@ -368,7 +368,10 @@ class FairLossNet(NeuralNet):
         module.eval()
         out = []
         for start in range(0, X.shape[0], chunk_size):
-            chunk = torch.as_tensor(X[start:start + chunk_size]).to(self.device)
+            chunk = X[start:start + chunk_size]
+            if not chunk.flags.writeable:  # a DataFrame's values: torch warns on these
+                chunk = chunk.copy()
+            chunk = torch.as_tensor(chunk).to(self.device)
             out.append(module(chunk).double().cpu())
         if not out:
             return np.empty((0, module.layers[-1].out_features))

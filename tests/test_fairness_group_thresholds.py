@@ -123,7 +123,7 @@ def test_errors_name_the_argument():
         GroupThresholds().fit(proba, None)
     with pytest.raises(ValueError, match="sensitive_features"):
         GroupThresholds().fit(proba, group[:7])
-    rule = GroupThresholds().fit(proba, group)
+    rule = GroupThresholds(unseen_groups="error").fit(proba, group)
     assert rule.requires_sensitive_features
     with pytest.raises(ValueError, match="needs sensitive_features"):
         rule.predict(proba)

@@ -115,11 +115,12 @@ class GroupThresholds(DecisionRuleBase):
         groups* above). Rows with tied probabilities share a decision, so a band can also be
         out of reach of a group; such bands are skipped. Rates on new data also move by
         sampling noise: for a group of ``n`` rows about ``sqrt(r (1 - r) / n)``.
-    unseen_groups : {"error", "global"}, default="error"
+    unseen_groups : {"global", "error"}, default="global"
         What :meth:`predict` does with the rows of a group not seen in :meth:`fit` (when group
-        thresholds are kept): ``"error"`` raises a ``ValueError`` naming the groups;
-        ``"global"`` gives them the group-blind threshold 0.5 (the threshold of the
-        unconstrained groups) with a ``UserWarning`` naming them.
+        thresholds are kept): ``"global"`` gives them the group-blind threshold 0.5 (the
+        threshold of the unconstrained groups) with a ``UserWarning`` naming them, as
+        fairlearn's ``ThresholdOptimizer`` predicts for them; ``"error"`` raises a
+        ``ValueError`` naming the groups.
 
     Attributes
     ----------
@@ -196,7 +197,7 @@ class GroupThresholds(DecisionRuleBase):
         "unseen_groups": [Options(*UNSEEN_GROUPS)],
     }
 
-    def __init__(self, constraint="demographic_parity", tolerance=0.0, unseen_groups="error"):
+    def __init__(self, constraint="demographic_parity", tolerance=0.0, unseen_groups="global"):
         self.constraint = constraint
         self.tolerance = tolerance
         self.unseen_groups = unseen_groups
