@@ -106,8 +106,9 @@ def batch_composition(est, sampler, data):
     return spec
 
 
-def history_frame(net, early_stopping):
-    """The net's history as a DataFrame; an error when training diverged."""
+def history_frame(net, early_stopping, X):
+    """The net's history as a DataFrame: an error when training diverged, a warning when it
+    made no progress (:func:`check_progress`, on the training features ``X``)."""
     columns = ["epoch", "train_loss"] + (["valid_loss"] if early_stopping else [])
     columns += net.criterion_.term_names()
     if net.criterion_.fairness is not None:
@@ -117,6 +118,7 @@ def history_frame(net, early_stopping):
     if not np.all(np.isfinite(history["train_loss"].to_numpy())):
         raise ValueError("Training diverged: the training loss is not finite. Scale the "
                          "features (for example with StandardScaler) or lower lr.")
+    check_progress(history, X)
     return history
 
 
@@ -131,7 +133,7 @@ def check_progress(history, X):
             "StandardScaler)." if scale > 1e3 else " Try a larger lr or scaled features.")
     if len(loss) >= 2 and loss[1:].min() > loss[0] - 1e-3 * abs(loss[0]):
         warnings.warn(f"Training made no progress: the training loss stayed near {loss[0]:.4g} "
-                      f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=3)
+                      f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=5)
     elif scale > 1e6:
         warnings.warn(f"The network saturates on features this large.{hint}", UserWarning,
-                      stacklevel=3)
+                      stacklevel=5)
