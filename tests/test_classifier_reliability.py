@@ -186,3 +186,12 @@ def test_predict_on_a_read_only_frame_emits_no_torch_warning(data):
         warnings.simplefilter("error")
         clf.predict_proba(frame)
         clf.predict_proba(frame_values)
+
+
+def test_an_interruption_inside_cross_validation_stops_it(data):
+    from sklearn.model_selection import cross_val_score
+
+    X, y, _ = data
+    clf = FairLossClassifier(**PARAMS, callbacks=[_InterruptAt(2)])
+    with pytest.raises(KeyboardInterrupt):  # not a NaN fold score and on to the next fold
+        cross_val_score(clf, X, y, cv=3)
