@@ -54,6 +54,10 @@ class LossSchedule(Callback):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         net.criterion_.loss.set_epoch(_epoch(net), net.max_epochs)
 
+    def unfinished(self, net, kept_epoch):
+        """The loss's message when its schedule never acted on the kept model, else None."""
+        return net.criterion_.loss.schedule_unfinished(kept_epoch, net.max_epochs)
+
 
 class RefitTargets(Callback):
     """Refit CaPE's empirical probabilities from the model's scores on the training rows.
@@ -123,3 +127,13 @@ class StrengthWarmup(Callback):
         ramp = 1.0 if warmup <= 0 else min(1.0, (_epoch(net) + 1) / warmup)
         objective.strength = objective.fairness_strength * ramp
         net.history.record("fairness_strength", objective.strength)
+
+    def unfinished(self, net, kept_epoch):
+        """A message when the kept model (0-based epoch ``kept_epoch``, e.g. restored by
+        early stopping) was trained before the warm-up reached the full strength."""
+        if kept_epoch + 1 >= self.warmup:
+            return None
+        return (f"The fairness warm-up (warmup={self.warmup}) had not reached the full strength "
+                f"at the epoch kept (epoch {kept_epoch + 1}, restored by early stopping): the "
+                "model was trained at a reduced fairness strength. Lower warmup or raise "
+                "n_iter_no_change.")

@@ -18,7 +18,7 @@ from ._net import resolve_device
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
 from ._prepare import check_same_length, densify, prepare_training_data
-from ._training import batch_composition, history_frame, train_network, training_objective
+from ._training import batch_composition, train_network, training_objective, training_outcome
 from ._validation import split_sensitive_columns
 
 __all__ = ["FairLossClassifier"]
@@ -300,8 +300,8 @@ sampling_cooldown : deprecated
         objective = training_objective(self, parts, data)
         sampler = batch_composition(self, parts.batch_sampler, data)
         net = train_network(self, parts, data, objective, sampler, device)
-        history = history_frame(net, self.early_stopping, data.X)
-        fitted = post_process(parts, data, net, sampler["mass"])
+        history, sampled_mass = training_outcome(net, self.early_stopping, data.X, sampler)
+        fitted = post_process(parts, data, net, sampled_mass)
         encoder = data.group_encoder
         fitted.update(
             classes_=data.classes, n_features_in_=data.n_features_in, history_=history,

@@ -269,6 +269,15 @@ class SamplingSchedule(Callback):
         net.train_iterator_.sampling_weights = (self.weights if epoch < self.uniform_from
                                                 else None)
 
+    def unfinished(self, net, kept_epoch):
+        """A message when the cooldown was due but the kept model (0-based epoch
+        ``kept_epoch``) was trained before it started."""
+        if self.uniform_from >= net.max_epochs or kept_epoch >= self.uniform_from:
+            return None
+        return (f"The sampling cooldown starts at epoch {self.uniform_from + 1}, but the model "
+                f"kept is from epoch {kept_epoch + 1} (training stopped early): it never ran. "
+                "predict_proba undoes the sampling's class-prior shift instead.")
+
 
 class FairLossNet(NeuralNet):
     """skorch ``NeuralNet`` driving one :class:`FairLossClassifier` fit.
@@ -339,9 +348,9 @@ class FairLossNet(NeuralNet):
         self.__dict__.pop("train_iterator_", None)
         self.train_split = None
         self.strata = None
-        self.callbacks, self.callbacks_ = (
-            [(name, cb) for name, cb in callbacks if not isinstance(cb, SamplingSchedule)]
-            for callbacks in (self.callbacks, self.callbacks_))
+        for _, callback in self.callbacks_:
+            if isinstance(callback, SamplingSchedule):
+                callback.weights = None
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

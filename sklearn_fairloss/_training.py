@@ -15,8 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from ._net import TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
 
-__all__ = ["batch_composition", "check_progress", "history_frame", "train_network",
-           "training_objective"]
+__all__ = ["batch_composition", "check_progress", "history_frame", "sampled_class_mass",
+           "train_network", "training_objective", "training_outcome", "unfinished_schedules"]
 
 
 def training_objective(est, parts, data):
@@ -87,7 +87,8 @@ def train_network(est, parts, data, objective, sampler, device):
 def batch_composition(est, sampler, data):
     """Batch composition: stratum codes or temperature-sampling weights of the training
     rows, and the first uniform epoch (after which the cooldown samples uniformly)."""
-    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None}
+    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None,
+            "cooldown_due": False}
     train = data.train_index
     codes = None if data.groups is None else data.groups.codes[train]
     if sampler is None:
@@ -100,9 +101,9 @@ def batch_composition(est, sampler, data):
     per_row = sampler.row_weights(data.y_codes[train], sensitive)
     spec["weights"] = torch.as_tensor(per_row, dtype=torch.float64)
     spec["uniform_from"] = int(np.ceil((1 - sampler.cooldown) * est.max_epochs))
-    if sampler.cooldown == 0:
-        spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
-                                   minlength=data.n_classes)
+    spec["cooldown_due"] = spec["uniform_from"] < est.max_epochs
+    spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
+                               minlength=data.n_classes)
     return spec
 
 
@@ -133,7 +134,36 @@ def check_progress(history, X):
             "StandardScaler)." if scale > 1e3 else " Try a larger lr or scaled features.")
     if len(loss) >= 2 and loss[1:].min() > loss[0] - 1e-3 * abs(loss[0]):
         warnings.warn(f"Training made no progress: the training loss stayed near {loss[0]:.4g} "
-                      f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=5)
+                      f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=6)
     elif scale > 1e6:
         warnings.warn(f"The network saturates on features this large.{hint}", UserWarning,
-                      stacklevel=5)
+                      stacklevel=6)
+
+
+def unfinished_schedules(net, early_stopping):
+    """Warn for every epoch schedule that never acted on the model kept (the best epoch under
+    early stopping, else the last); return the names of those schedules."""
+    stopping = dict(net.callbacks_)["stopping"]
+    kept = (stopping.best_epoch_ - 1 if early_stopping and hasattr(stopping, "best_epoch_")
+            else len(net.history) - 1)
+    names = []
+    for name, callback in net.callbacks_:
+        message = callback.unfinished(net, kept) if hasattr(callback, "unfinished") else None
+        if message:
+            warnings.warn(message, UserWarning, stacklevel=5)
+            names.append(name)
+    return names
+
+
+def sampled_class_mass(sampler, unfinished):
+    """The class mass the network was trained on under temperature sampling, for the prior
+    correction: None when a cooldown restored the data's prior (it ran), else the mass."""
+    cooled = sampler["cooldown_due"] and "sampling_schedule" not in unfinished
+    return None if cooled else sampler["mass"]
+
+
+def training_outcome(net, early_stopping, X, sampler):
+    """What training gave: the history (checked for divergence and progress), warnings for
+    the schedules that never acted, and the sampled class mass for the prior correction."""
+    history = history_frame(net, early_stopping, X)
+    return history, sampled_class_mass(sampler, unfinished_schedules(net, early_stopping))

@@ -130,6 +130,15 @@ class LossBase(ParamsModule):
             return [("loss_schedule", LossSchedule())]
         return []
 
+    def schedule_unfinished(self, kept_epoch, max_epochs):
+        """A message when the loss's epoch schedule never acted on the model kept at the
+        0-based epoch ``kept_epoch`` (training stopped early), else None (the default).
+
+        Losses with a schedule (LDAM's deferred re-weighting, CaPE's calibration epochs)
+        override it; the estimator warns with the message.
+        """
+        return None
+
     def log_prior_shift(self, n_classes):
         """Additive shift of the log-probabilities that this loss teaches the model.
 

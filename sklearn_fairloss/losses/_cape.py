@@ -177,6 +177,14 @@ class CaPELoss(LossBase):
         """
         return [*super().callbacks(), ("refit_targets", RefitTargets())]
 
+    def schedule_unfinished(self, kept_epoch, max_epochs):
+        """A message when no calibration epoch ran before the kept epoch."""
+        if kept_epoch >= self.warmup_epochs:
+            return None
+        return (f"CaPE's calibration epochs start after warmup_epochs={self.warmup_epochs}, but "
+                f"the model kept is from epoch {kept_epoch + 1} (training stopped early or "
+                "max_epochs is small): it is plain cross-entropy. Lower warmup_epochs.")
+
     def needs_targets(self):
         """Whether the current epoch is a calibration epoch (so targets must be refitted)."""
         epoch = getattr(self, "epoch_", None)

@@ -82,6 +82,18 @@ class LDAMLoss(ClassCountsLossBase):
         self.max_epochs_ = int(max_epochs)
         return self
 
+    def schedule_unfinished(self, kept_epoch, max_epochs):
+        """A message when the deferred re-weighting never started before the kept epoch."""
+        if self.drw_start is None or float(self.drw_start) == 0.0:
+            return None
+        start = math.ceil(float(self.drw_start) * max_epochs)
+        if kept_epoch >= start:
+            return None
+        return (f"LDAM's deferred re-weighting (drw_start={self.drw_start}) starts at epoch "
+                f"{start + 1} of max_epochs={max_epochs}, but the model kept is from epoch "
+                f"{kept_epoch + 1} (training stopped early): it never applied. Lower drw_start "
+                "or use loss='ldam' (no re-weighting).")
+
     def reweighting_active(self):
         """Whether the deferred re-weighting applies at the current epoch."""
         self._ensure_validated()
