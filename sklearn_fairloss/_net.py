@@ -16,12 +16,20 @@ ones they need (``callbacks()``), temperature sampling adds :class:`SamplingSche
 user's ``callbacks=`` come last. :func:`build_net` assembles a net from these parts.
 """
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
 from skorch.helper import predefined_split
 from torch import nn
 
@@ -246,6 +254,14 @@ def _noop(*args, **kwargs):
     """A picklable sink that drops messages (skorch callbacks print by default)."""
 
 
+class PlainPrintLog(PrintLog):
+    """skorch's per-epoch table without ANSI colour codes (which make log files unreadable)."""
+
+    def format_row(self, row, key, color):
+        return super().format_row({k: v for k, v in row.items() if k != f"{key}_best"}, key,
+                                  color)
+
+
 class SamplingSchedule(Callback):
     """Temperature sampling's schedule: each epoch before ``uniform_from`` draws rows with
     probabilities proportional to ``weights``; from ``uniform_from`` on, rows are shuffled
@@ -304,7 +320,11 @@ class FairLossNet(NeuralNet):
         for name in self.criterion.term_names():
             callbacks.append((name, PassthroughScoring(name=name, on_train=True)))
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            # a terminal gets a progress bar and colours; a log file plain lines
+            if sys.stdout.isatty():
+                callbacks += [("progress_bar", ProgressBar()), ("print_log", PrintLog())]
+            else:
+                callbacks.append(("print_log", PlainPrintLog()))
         return callbacks
 
     def _set_training(self, training=True):

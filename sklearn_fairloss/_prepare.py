@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._groups import GroupEncoder
-from ._validation import check_sample_weight, split_sensitive_columns
+from ._validation import check_sample_weight, short_list, split_sensitive_columns
 from .weighting import check_strategy
 
 __all__ = ["TrainingData", "check_same_length", "densify", "prepare_training_data"]
@@ -128,6 +128,15 @@ def _validate_X_y(estimator, X, y, sensitive_features):
                 f"sensitive_features column(s) {text} are not numeric but stay model inputs "
                 "(sensitive_as_input=True): pass sensitive_as_input=False to use them as groups "
                 "only, or encode them (e.g. OneHotEncoder) before the estimator.")
+    if isinstance(X, pd.DataFrame):
+        text = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c])
+                                             or pd.api.types.is_bool_dtype(X[c]))]
+        if text:
+            raise ValueError(
+                f"X has non-numeric column(s) {short_list(text)}; {type(estimator).__name__} "
+                "needs numbers. Encode them first, e.g. make_pipeline(make_column_transformer("
+                "(OneHotEncoder(handle_unknown='ignore'), cols), remainder='passthrough'), "
+                "estimator).")
     check_same_length(X, y=y)
     schema = clone(estimator)
     X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)

@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._net import TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
+from .weighting import check_strategy
 
 __all__ = ["batch_composition", "check_progress", "history_frame", "sampled_class_mass",
            "train_network", "training_objective", "training_outcome", "unfinished_schedules"]
@@ -33,6 +34,7 @@ def training_objective(est, parts, data):
         empty = data.classes[data.class_prior() == 0].tolist()
         raise ValueError(f"{where} divides by the class prior, but class(es) {empty} have zero "
                          "total sample_weight; give them weight or use decision='argmax'.")
+    _warn_unused_groups(est, parts, data)
     loss, fairness = parts.loss, parts.fairness
     if fairness is not None:
         if data.groups is None:
@@ -50,6 +52,26 @@ def training_objective(est, parts, data):
     loss.set_class_counts(torch.as_tensor(counts, dtype=torch.float32))
     return TrainingObjective(loss, fairness, float(est.fairness_strength), parts.calibration,
                              float(est.calibration_strength))
+
+
+def _warn_unused_groups(est, parts, data):
+    """Groups passed to a model that cannot use them are a silent no-op: warn."""
+    if data.groups is None or (data.sensitive_columns and not est.sensitive_as_input):
+        return
+    sampler = parts.batch_sampler
+    users = [parts.fairness is not None,
+             data.strategy is not None and data.strategy._uses_groups(),
+             sampler is not None and (hasattr(sampler, "strata") or
+                                      check_strategy(sampler.strategy)._uses_groups()),
+             parts.post_calibrator is not None
+             and parts.post_calibrator.requires_sensitive_features,
+             parts.decision_rule.requires_sensitive_features]
+    if not any(users):
+        warnings.warn(
+            "sensitive_features were passed to fit, but no part of this model uses them: it "
+            "trains exactly as without them. Set fairness=..., a group weighting strategy, "
+            "batch_sampler='stratified', a per-group post_calibration or "
+            "decision=GroupThresholds(...).", UserWarning, stacklevel=5)
 
 
 def train_network(est, parts, data, objective, sampler, device):

@@ -1,7 +1,10 @@
 """Distance-covariance penalty between predictions and mixed-type protected attributes."""
 
+import functools
+
 import numpy as np
 import torch
+from torch.utils.checkpoint import checkpoint
 
 from .._param_validation import InstanceOf, Options, Real
 from ._base import PenaltyBase, _batch_probabilities
@@ -10,45 +13,96 @@ from ._docstrings import fill_doc
 __all__ = ["DistanceCovariance"]
 
 
-def _centred(distances, pi):
-    """Weighted double-centred distance matrix with the sign of a positive kernel.
+#: Elements of one ``(rows, n)`` block of a distance matrix. The penalty never holds a whole
+#: ``(n, n)`` matrix: it works through row blocks of about this size (16 MiB in float64), so
+#: its memory is O(n) plus a few blocks whatever the batch size.
+_BLOCK_ELEMENTS = 2**21
+
+
+def _row_blocks(n, width=1):
+    """Slices of consecutive rows whose ``(rows, n, width)`` blocks hold ~_BLOCK_ELEMENTS."""
+    step = max(1, _BLOCK_ELEMENTS // max(1, n * width))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _row_means(block, blocks, pi):
+    """``d @ pi`` (the weighted row means ``d_k.``) of the matrix given by ``block(rows)``."""
+    return torch.cat([block(rows) @ pi for rows in blocks])
+
+
+def _centred(block, means, grand, rows):
+    """Rows ``rows`` of the weighted double-centred distance matrix with the sign of a kernel.
 
     ``U_kl = -(d_kl - d_k. - d_.l + d_..)`` with weighted means ``d_k. = sum_l pi_l d_kl``:
     ``-J d J``, positive semi-definite for a metric of negative type (Euclidean, discrete),
     as in Chakraborty & Zhang (2019). For two variables the sign cancels and
     ``pi' (U_X * U_Y) pi`` is the V-statistic ``dCov_n^2`` of Székely, Rizzo & Bakirov (2007).
     """
-    row = distances @ pi
-    grand = pi @ row
-    return -(distances - row[:, None] - row[None, :] + grand)
+    return -(block - means[rows, None] - means[None, :] + grand)
 
 
-def _quadratic(matrix, pi):
-    """``sum_kl pi_k pi_l M_kl``."""
-    return pi @ matrix @ pi
-
-
-def _euclidean(x):
-    """Pairwise Euclidean distances of the rows of ``x`` with a zero (not NaN) gradient at 0."""
-    diff = x[:, None, :] - x[None, :, :]
+def _euclidean(a, b):
+    """Euclidean distances between the rows of ``a`` and of ``b`` with a zero (not NaN)
+    gradient at 0."""
+    diff = a[:, None, :] - b[None, :, :]
     squared = (diff * diff).sum(dim=-1)
     positive = squared > 0
     safe = torch.where(positive, squared, torch.ones_like(squared)).sqrt()
     return torch.where(positive, safe, torch.zeros_like(squared))
 
 
-def _scaled_attribute_distance(distances, pi):
-    """Attribute distances divided by ``dCov_n(S, S)``, so that the attribute's dVar is 1.
+def _prediction_block(probs, rows):
+    """Rows ``rows`` of the prediction distances ``||p - p'|| / sqrt(2)``."""
+    if probs.shape[1] == 2:  # |p_1 - p_1'|, without the (rows, n, C) difference
+        return (probs[rows, 1, None] - probs[None, :, 1]).abs()
+    return _euclidean(probs[rows], probs) / 2**0.5
+
+
+class _Attribute:
+    """One attribute's distances, divided by its ``dCov_n(S, S)`` so that its dVar is 1.
 
     Makes the penalty free of the attribute's unit (age in years or decades) and puts
     categorical and continuous attributes on one scale (the scale-invariant form of
-    Chakraborty & Zhang 2019). An attribute constant in the batch gives zeros.
+    Chakraborty & Zhang 2019). An attribute constant in the batch gives zeros. The distances
+    are given by row blocks; they do not depend on the model (no gradient).
     """
-    centred = _centred(distances, pi)
-    dvar = _quadratic(centred * centred, pi)
-    if not bool(dvar > 0):
-        return torch.zeros_like(distances)
-    return distances / dvar.sqrt()
+
+    def __init__(self, column, continuous, pi, blocks):
+        self.column, self.continuous, self.dtype = column, continuous, pi.dtype
+        means = _row_means(self._raw, blocks, pi)
+        grand = pi @ means
+        dvar = sum(pi[rows] @ _centred(self._raw(rows), means, grand, rows).square() @ pi
+                   for rows in blocks)
+        self.zero = not bool(dvar > 0)
+        self.root = dvar.sqrt()
+        self.means, self.grand = means / self.root, grand / self.root
+
+    def _raw(self, rows):
+        """Rows ``rows`` of the unscaled distances: ``|v - v'|`` or ``1[s != s']``."""
+        column = self.column
+        if self.continuous:
+            return (column[rows, None] - column[None, :]).abs()
+        return (column[rows, None] != column[None, :]).to(self.dtype)
+
+    def block(self, rows):
+        """Rows ``rows`` of the scaled distances."""
+        distances = self._raw(rows)
+        return torch.zeros_like(distances) if self.zero else distances / self.root
+
+    def centred(self, rows):
+        """Rows ``rows`` of the double-centred scaled distances (see :func:`_centred`)."""
+        if self.zero:
+            return torch.zeros((rows.stop - rows.start, len(self.column)), dtype=self.dtype,
+                               device=self.column.device)
+        return _centred(self.block(rows), self.means, self.grand, rows)
+
+
+def _checkpointed(function, *tensors, blocked):
+    """``function(*tensors)``, recomputed in the backward pass instead of keeping its
+    intermediate ``(rows, n)`` tensors when the batch is split in several blocks."""
+    if blocked and torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return checkpoint(function, *tensors, use_reentrant=False)
+    return function(*tensors)
 
 
 @fill_doc
@@ -170,8 +224,8 @@ class DistanceCovariance(PenaltyBase):
             mask[int(index)] = True
         return mask
 
-    def _attribute_distances(self, sensitive, sensitive_values, pi):
-        """Scaled distance matrix of each attribute."""
+    def _attributes(self, sensitive, sensitive_values, pi, blocks):
+        """The scaled distances of each attribute (see :class:`_Attribute`)."""
         k = sensitive.shape[1]
         mask = self._continuous_mask(k)
         out = []
@@ -186,17 +240,35 @@ class DistanceCovariance(PenaltyBase):
                 if values.ndim == 1:
                     values = values[:, None]
                 column = values[:, j]
-                distances = (column[:, None] - column[None, :]).abs()
             else:
-                codes = sensitive[:, j]
-                distances = (codes[:, None] != codes[None, :]).to(pi.dtype)
-            out.append(_scaled_attribute_distance(distances, pi))
+                column = sensitive[:, j]
+            out.append(_Attribute(column, mask[j], pi, blocks))
         return out
+
+    def _attribute_kernel(self, attributes, pi, blocks):
+        """``rows -> `` the rows of the model-free factor of the penalty: the centred
+        attribute kernel (CCdCov) or ``prod_i (U^i + c)`` (JdCov)."""
+        if self.method == "ccdcov" or len(attributes) == 1:
+            if len(attributes) == 1:
+                joint = attributes[0].block
+            else:  # the distance of the concatenated vector: sqrt(sum_j d_j^2)
+                def joint(rows):
+                    return sum(a.block(rows).square() for a in attributes).sqrt()
+            means = _row_means(joint, blocks, pi)
+            grand = pi @ means
+            return lambda rows: _centred(joint(rows), means, grand, rows)
+        c = float(self.c)
+
+        def product(rows):
+            out = attributes[0].centred(rows) + c
+            for attribute in attributes[1:]:
+                out = out * (attribute.centred(rows) + c)
+            return out
+        return product
 
     def forward(self, logits, y, sensitive, sample_weight=None, sensitive_values=None):
         """The penalty for one batch (see the class docstring); a scalar tensor."""
         self._ensure_validated()
-        c = float(self.c)
         zero = logits.sum() * 0.0
         if logits.shape[0] == 0:
             return zero
@@ -205,22 +277,24 @@ class DistanceCovariance(PenaltyBase):
         if not bool(total > 0):
             return zero
         pi = weights / total
-        if probs.shape[1] == 2:  # ||p - p'|| / sqrt(2) == |p_1 - p_1'|, without the (n, n, C) diff
-            distances = (probs[:, 1, None] - probs[None, :, 1]).abs()
-        else:
-            distances = _euclidean(probs) / 2**0.5
-        u_pred = _centred(distances, pi)
-        attributes = self._attribute_distances(sensitive, sensitive_values, pi)
-        if self.method == "ccdcov" or len(attributes) == 1:
-            joint = attributes[0] if len(attributes) == 1 else _euclidean_concat(attributes)
-            return _quadratic(u_pred * _centred(joint, pi), pi).to(logits.dtype)
-        product = torch.ones_like(u_pred)
-        for distances in attributes:
-            product = product * (_centred(distances, pi) + c)
-        return _quadratic(u_pred * product, pi).to(logits.dtype)
+        n = probs.shape[0]
+        blocks = _row_blocks(n, probs.shape[1] if probs.shape[1] > 2 else 1)
+        blocked = len(blocks) > 1
+        kernel = self._attribute_kernel(
+            self._attributes(sensitive, sensitive_values, pi, blocks), pi, blocks)
+
+        def row_means(p, rows):
+            return _prediction_block(p, rows) @ pi
+
+        def term(p, means, grand, rows):
+            u_pred = _centred(_prediction_block(p, rows), means, grand, rows)
+            return pi[rows] @ (u_pred * kernel(rows)) @ pi
+
+        means = torch.cat([_checkpointed(functools.partial(row_means, rows=rows), probs,
+                                         blocked=blocked) for rows in blocks])
+        grand = pi @ means
+        value = sum(_checkpointed(functools.partial(term, rows=rows), probs, means, grand,
+                                  blocked=blocked) for rows in blocks)
+        return value.to(logits.dtype)
 
 
-def _euclidean_concat(distance_matrices):
-    """Distance of the concatenated attribute vector: ``sqrt(sum_j d_j^2)``."""
-    squared = sum(d * d for d in distance_matrices)
-    return squared.sqrt()

@@ -46,6 +46,10 @@ value).
 def _check_proba(y_true, y_proba, pos_label=None, labels=None):
     """Validate probabilities and encode labels.
 
+    The one check of the calibration metrics (and of ``group_report``): values in [0, 1] and,
+    for a 2-D ``y_proba``, rows that sum to 1 within a relative tolerance of
+    ``max(1e-6, sqrt(eps))`` of the input's float type (as :func:`sklearn.metrics.log_loss`).
+
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes)
@@ -54,7 +58,8 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
         Column index of each true label.
     """
     y_true = _check_1d(y_true, "y_true")
-    proba = np.asarray(y_proba, dtype=np.float64)
+    given = np.asarray(y_proba)
+    proba = given.astype(np.float64)
     if proba.ndim == 2 and proba.shape[1] == 1:
         proba = proba.ravel()
     if proba.ndim not in (1, 2):
@@ -62,6 +67,8 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
     _check_lengths(("y_true", y_true), ("y_proba", proba))
     if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
         raise ValueError("y_proba must hold probabilities in [0, 1] (no NaN or infinity).")
+    if proba.ndim == 2:
+        _check_rows_sum_to_one(proba, given.dtype)
     if proba.ndim == 1:
         present = np.unique(y_true)
         if pos_label is None:
@@ -94,6 +101,19 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
     if not np.all(labels[order][pos] == y_true):
         raise ValueError("y_true holds labels that are not in labels.")
     return proba, order[pos].astype(np.int64)
+
+
+def _check_rows_sum_to_one(proba, dtype):
+    """Raise when a row of the (n, k) probability matrix does not sum to 1."""
+    eps = np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else np.finfo(np.float64).eps
+    rtol = max(1e-6, float(np.sqrt(eps)))
+    sums = proba.sum(axis=1)
+    bad = np.flatnonzero(~np.isclose(sums, 1.0, rtol=rtol, atol=0.0))
+    if len(bad):
+        raise ValueError(
+            f"The rows of a 2-D y_proba must sum to 1 (one probability per class); "
+            f"{len(bad)} row(s) do not, e.g. row {bad[0]} sums to {sums[bad[0]]:.6g}. Pass "
+            "predict_proba's matrix, or the 1-D positive-class probabilities.")
 
 
 def _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight, pos_label, labels):

@@ -1,0 +1,74 @@
+"""Frictions of a newcomer's first hour with FairLossClassifier (the out-of-the-box issue):
+each test reproduces one that the code before the fix let through silently."""
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_fairloss import FairLossClassifier
+
+PARAMS = dict(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    group = rng.integers(0, 2, 200)
+    return X, y, group
+
+
+def test_groups_passed_to_a_model_that_cannot_use_them_warn(data):
+    X, y, group = data
+    with pytest.warns(UserWarning, match="no part of this model uses them"):
+        FairLossClassifier(**PARAMS).fit(X, y, sensitive_features=group)
+
+
+@pytest.mark.parametrize("params", [
+    {"fairness": "demographic_parity"},
+    {"sample_weight_strategy": "reweighing"},
+    {"batch_sampler": "stratified"},
+    {"post_calibration": "group_temperature"},
+])
+def test_groups_used_by_a_part_do_not_warn(data, params):
+    X, y, group = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        FairLossClassifier(**PARAMS, **params).fit(X, y, sensitive_features=group)
+
+
+def test_dropping_named_sensitive_columns_is_a_use(data):
+    X, y, group = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(sex=group)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf = FairLossClassifier(**PARAMS, sensitive_as_input=False)
+        clf.fit(frame, y, sensitive_features="sex")
+    assert list(clf.feature_names_in_) == ["a", "b", "c"]
+
+
+def test_a_text_column_names_the_column_and_the_fix(data):
+    X, y, group = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+        sex=np.where(group, "Male", "Female"), job=np.where(group, "x", "y"))
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['sex', 'job'\].*OneHotEncoder"):
+        FairLossClassifier(**PARAMS).fit(frame, y)
+
+
+def test_verbose_writes_plain_lines_to_a_log(data, capsys):
+    X, y, _ = data
+    FairLossClassifier(**PARAMS, verbose=1, early_stopping=True).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+    assert "\x1b[" not in out  # no ANSI colour codes in a log file
+
+
+def test_verbose_on_a_terminal_shows_a_progress_bar(data, monkeypatch):
+    X, y, _ = data
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    clf = FairLossClassifier(**PARAMS, verbose=1).fit(X, y)
+    assert "progress_bar" in dict(clf.net_.callbacks_)
