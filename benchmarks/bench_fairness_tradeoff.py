@@ -22,7 +22,7 @@ FairLossClassifier sweeps of ``fairness_strength`` per penalty; fairlearn Expone
 (LogisticRegression base, several bounds), ThresholdOptimizer (float64 input; it needs the
 sensitive features at predict time) and AdversarialFairnessClassifier (the user guide's
 settings); ``FairLoss thresholds*``: FairLossClassifier without a fairness term and with
-``group_thresholds=GroupThresholds("demographic_parity", tolerance)``, one threshold per training
+``decision=GroupThresholds("demographic_parity", tolerance)``, one threshold per training
 group (it too needs the sensitive features at predict time). Columns: accuracy, DP difference,
 EO difference, ROC AUC, ECE (15 bins, top label), fit seconds. ExponentiatedGradient and
 ThresholdOptimizer are randomized classifiers: their predictions are drawn with
@@ -66,6 +66,8 @@ from sklearn_fairloss.metrics import (  # noqa: E402
 )
 
 PLOT_PATH = bench.IMG_DIR / "fairness_tradeoff.png"
+#: Batches that hold every group x class cell, for the penalties.
+STRATIFIED = dict(batch_sampler="stratified")
 
 
 def _age_bands(age):
@@ -97,9 +99,9 @@ VIEWS = {
         train_sensitive=lambda S: S["sex"].to_numpy(),
         eval_groups=lambda S: S["sex"].to_numpy(),
         sweeps=[
-            ("DemographicParity", DemographicParity, [1, 2, 5, 10], dict(stratify_batches=True)),
-            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], dict(stratify_batches=True)),
-            ("WorstGroupLoss", WorstGroupLoss, [1], dict(stratify_batches=True)),
+            ("DemographicParity", DemographicParity, [1, 2, 5, 10], STRATIFIED),
+            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], STRATIFIED),
+            ("WorstGroupLoss", WorstGroupLoss, [1], STRATIFIED),
         ],
         eg=[("DemographicParity", [0.01, 0.02, 0.05])], to=True, adversarial=True,
         thresholds=[0.0, 0.02],
@@ -110,11 +112,11 @@ VIEWS = {
         eval_groups=lambda S: S[["sex", "race"]].reset_index(drop=True),
         sweeps=[
             ("DemographicParity(intersectional)", lambda: DemographicParity(intersectional=True),
-             [2, 5, 10], dict(stratify_batches=True)),
+             [2, 5, 10], STRATIFIED),
             ("DemographicParity(intersectional, max)",
              lambda: DemographicParity(intersectional=True, aggregate="max"), [3, 5, 7],
-             dict(stratify_batches=True)),
-            ("DistanceCovariance", DistanceCovariance, [10, 30], dict(stratify_batches=True)),
+             STRATIFIED),
+            ("DistanceCovariance", DistanceCovariance, [10, 30], STRATIFIED),
         ],
         extra={"gap n>=100": lambda y, pred, proba, S: _gap_large_cells(pred, S)},
         eg=[("DemographicParity", [0.02])], to=True, adversarial=False,
@@ -143,9 +145,9 @@ VIEWS = {
                 y, pred, sensitive_features=S["race"].to_numpy(dtype=object)),
         },
         sweeps=[
-            ("DemographicParity", DemographicParity, [0.5, 1, 3, 10], dict(stratify_batches=True)),
-            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], dict(stratify_batches=True)),
-            ("WorstGroupLoss", WorstGroupLoss, [1], dict(stratify_batches=True)),
+            ("DemographicParity", DemographicParity, [0.5, 1, 3, 10], STRATIFIED),
+            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], STRATIFIED),
+            ("WorstGroupLoss", WorstGroupLoss, [1], STRATIFIED),
         ],
         eg=[("DemographicParity", [0.01, 0.02, 0.05])], to=True, adversarial=True,
         thresholds=[0.0, 0.02],
@@ -155,9 +157,9 @@ VIEWS = {
         train_sensitive=lambda S: S["sex"].to_numpy(dtype=object),
         eval_groups=lambda S: S["sex"].to_numpy(dtype=object),
         sweeps=[
-            ("DemographicParity", DemographicParity, [1, 3, 10], dict(stratify_batches=True)),
-            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], dict(stratify_batches=True)),
-            ("WorstGroupLoss", WorstGroupLoss, [1], dict(stratify_batches=True)),
+            ("DemographicParity", DemographicParity, [1, 3, 10], STRATIFIED),
+            ("EqualizedOdds", EqualizedOdds, [1, 3, 10], STRATIFIED),
+            ("WorstGroupLoss", WorstGroupLoss, [1], STRATIFIED),
         ],
         eg=[("DemographicParity", [0.01, 0.02, 0.05])], to=True, adversarial=True,
         thresholds=[0.0, 0.02],
@@ -203,7 +205,7 @@ def fit_ours(view, data, fairness=None, strength=1.0, **params):
 
 
 def fit_thresholds(view, data, tolerance):
-    clf = bench.fair_loss(view["dataset"], group_thresholds=GroupThresholds(
+    clf = bench.fair_loss(view["dataset"], decision=GroupThresholds(
         "demographic_parity", tolerance=tolerance))
     A_tr = view["train_sensitive"](data["S_tr"])
     clf, seconds = bench.timed(lambda: clf.fit(data["X_tr"], data["y_tr"], sensitive_features=A_tr))

@@ -37,7 +37,7 @@ def main():
             random_state=0))
 
     # demographic parity difference between sexes, read from the "sex" column of the raw X
-    dp = make_fairness_scorer("demographic_parity_difference", sensitive="sex",
+    dp = make_fairness_scorer("demographic_parity_difference", sensitive_features="sex",
                               greater_is_better=False)
     for strength in (0.0, 2.0):
         scores = cross_val_score(model(strength), X_train, y_train, cv=3, scoring=dp,

@@ -14,7 +14,7 @@ __all__ = ["check_sample_weight", "default_pos_label", "sensitive_frame", "split
 MSG_SF_MISSING = (
     "sensitive_features is required: pass an array-like or DataFrame with one row per sample "
     "(for a scorer: route it with set_score_request(sensitive_features=True) or name its "
-    "column(s) of X with sensitive=...)."
+    "column(s) of X with sensitive_features=...)."
 )
 MSG_SF_SCALAR = (
     "sensitive_features must be a 1-D or 2-D array-like or a DataFrame; got the scalar {!r}."
@@ -43,6 +43,17 @@ MSG_SW_ZERO = (
 )
 
 
+def _as_array(values):
+    """``np.asarray(values)``, except that labels of mixed types stay distinct: numpy would
+    turn ``["1", 1]`` into two equal strings."""
+    array = np.asarray(values)
+    if array.dtype.kind == "U" and not isinstance(values, np.ndarray):
+        flat = np.asarray(values, dtype=object).ravel()
+        if any(not isinstance(v, str) for v in flat):
+            return np.asarray(values, dtype=object)
+    return array
+
+
 def sensitive_frame(sensitive_features, n_samples=None, reference="y"):
     """Any accepted form of ``sensitive_features`` as a DataFrame with a positional index.
 
@@ -67,13 +78,13 @@ def sensitive_frame(sensitive_features, n_samples=None, reference="y"):
         name = "sensitive_feature_0" if name is None else str(name)
         frame = sensitive_features.reset_index(drop=True).to_frame(name=name)
     elif isinstance(sensitive_features, dict):
-        frame = pd.DataFrame({str(k): np.asarray(v) for k, v in sensitive_features.items()})
+        frame = pd.DataFrame({str(k): _as_array(v) for k, v in sensitive_features.items()})
     elif isinstance(sensitive_features, str):
         raise ValueError(MSG_SF_STRING.format(sensitive_features))
     elif np.ndim(sensitive_features) == 0:
         raise ValueError(MSG_SF_SCALAR.format(sensitive_features))
     else:
-        array = np.asarray(sensitive_features)
+        array = _as_array(sensitive_features)
         if array.ndim == 1:
             array = array[:, None]
         if array.ndim != 2:

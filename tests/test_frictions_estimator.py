@@ -55,7 +55,8 @@ def test_a_text_column_names_the_column_and_the_fix(data):
     X, y, group = data
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
         sex=np.where(group, "Male", "Female"), job=np.where(group, "x", "y"))
-    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['sex', 'job'\].*OneHotEncoder"):
+    message = r"non-numeric column\(s\) \['sex', 'job'\].*OneHotEncoder"
+    with pytest.raises(ValueError, match=message):
         FairLossClassifier(**PARAMS).fit(frame, y)
 
 

@@ -221,7 +221,9 @@ def test_expected_calibration_error_in_range_and_one_bin_reference(data, n, n_bi
     names = ["y_true", "y_proba", "sample_weight"]
     ece = _works_or_names(lambda: expected_calibration_error(
         y_true, y_proba, n_bins=n_bins, sample_weight=sw), names)
-    assert ece is not None
+    if ece is None:  # a 2-column y_proba with one class in y_true needs labels=
+        assert np.ndim(y_proba) == 2 and len(set(truth)) == 1
+        return
     assert np.isfinite(ece) and 0 <= ece <= 1
     # One bin: |weighted mean outcome - weighted mean confidence| (positive-class curve).
     one = expected_calibration_error(y_true, p, n_bins=1, variant="positive",
@@ -265,8 +267,6 @@ def test_group_report_shape_counts_and_nan_only_for_empty_denominators(data, n, 
     assert report.shape[0] == len(keys) + 3  # observed groups only, then the summaries
     groups = report.iloc[:-3]
     assert groups["count"].sum() == n
-    assert report.loc["overall", "count"] if not isinstance(report.index, pd.MultiIndex) \
-        else True
     overall = report.iloc[-3]
     for column in ["selection_rate", "accuracy"] + (["brier"] if with_proba else []):
         assert np.isfinite(overall[column]), column
@@ -316,7 +316,6 @@ def _cells(labels, y, w):
     w_g = frame.groupby("g")["w"].transform("sum").to_numpy()
     w_y = frame.groupby("y")["w"].transform("sum").to_numpy()
     w_gy = frame.groupby(["g", "y"])["w"].transform("sum").to_numpy()
-    n_cells = frame.groupby("g")["y"].nunique().sum()  # cells holding rows (any weight)
     return w_g, w_y, w_gy, frame
 
 
@@ -342,12 +341,8 @@ def test_reweighing_matches_kamiran_calders(data, n):
     # has weight, else up to that normalisation
     scale = np.sum(ww[positive]) / np.sum(ww[positive] * kc[positive])
     np.testing.assert_allclose(strategy[positive], scale * kc[positive], rtol=1e-9)
-    groups_with_weight = frame[positive].groupby("g")["y"].nunique()
-    classes_with_weight = frame[positive]["y"].nunique()
-    every_cell = (frame.groupby("g")["y"].nunique() == frame["y"].nunique()).all() and (
-        groups_with_weight.reindex(frame["g"].unique()) == classes_with_weight).all() and (
-        frame[positive]["y"].nunique() == frame["y"].nunique())
-    if every_cell:
+    table = frame.pivot_table(index="g", columns="y", values="w", aggfunc="sum", fill_value=0)
+    if (table.to_numpy() > 0).all():  # every group x class cell has weight: no rescaling
         np.testing.assert_allclose(strategy[positive], kc[positive], rtol=1e-9)
     assert np.all(out[~positive] == 0)
 
@@ -369,9 +364,8 @@ def test_balanced_strategies_match_inverse_counts(data, n, strategy):
     w_g, w_y, w_gy, _ = _cells(labels, truth, ww)
     assert out.shape == (n,) and np.all(np.isfinite(out)) and np.all(out >= 0)
     positive = ww > 0
-    factor = {"group": 1 / np.where(w_g > 0, w_g, 1), "group_class": 1 / np.where(w_gy > 0, w_gy, 1),
-              "class_1": 1 / np.where(w_y > 0, w_y, 1),
-              "class_half": 1 / np.sqrt(np.where(w_y > 0, w_y, 1))}[strategy]
+    count = {"group": w_g, "group_class": w_gy, "class_1": w_y, "class_half": w_y}[strategy]
+    factor = np.where(count > 0, count, 1.0) ** (-0.5 if strategy == "class_half" else -1.0)
     strategy_w = out[positive] / ww[positive]
     expected = factor[positive] * ww.sum() / np.sum(ww[positive] * factor[positive])
     np.testing.assert_allclose(strategy_w, expected, rtol=1e-9)
@@ -632,7 +626,8 @@ def test_estimator_mixed_type_groups_one_row_groups_and_empty_categories():
 
 
 # ---------------------------------------------------------------------------------------------
-# Regressions: bugs found by the properties above (remove the mark once fixed)
+# Regressions: bugs found by the properties above (remove the mark once fixed). The last two
+# tests were failing when written and were fixed meanwhile; they stay as plain regressions.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -679,8 +674,6 @@ def test_regression_group_report_one_class_two_column_proba():
     assert report.loc["overall", "brier"] == pytest.approx((0.01 + 0.04 + 0.49) / 3)
 
 
-@pytest.mark.xfail(strict=True, reason="a Python list of mixed-type group labels goes "
-                   "through np.asarray, which turns 1 into '1': groups '1' and 1 merge silently")
 def test_regression_list_of_mixed_labels_keeps_1_and_str_1_apart():
     groups = ["1", 1, "1", 1]
     y_true, y_pred = [0, 1, 0, 1], [1, 0, 1, 0]
@@ -688,15 +681,11 @@ def test_regression_list_of_mixed_labels_keeps_1_and_str_1_apart():
     assert len(group_report(y_true, y_pred, sensitive_features=groups)) == 2 + 3
 
 
-@pytest.mark.xfail(strict=True, reason="expected_calibration_error accepts (n, 2) y_proba "
-                   "rows that do not sum to 1 (issue 14) and returns a number")
 def test_regression_ece_rejects_rows_not_summing_to_one():
     with pytest.raises(ValueError, match="y_proba"):
         expected_calibration_error([0, 1, 1, 0], [[0.2, 0.2]] * 4)
 
 
-@pytest.mark.xfail(strict=True, reason="GroupThresholds.rates_ is NaN (0/0, RuntimeWarning) "
-                   "for a group whose rows all have zero sample_weight")
 def test_regression_group_thresholds_zero_weight_group_has_finite_rate():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -706,8 +695,6 @@ def test_regression_group_thresholds_zero_weight_group_has_finite_rate():
     assert np.all(np.isfinite(rule.rates_))
 
 
-@pytest.mark.xfail(strict=True, reason="TemperatureScaling overflows to NaN probabilities "
-                   "for huge finite logits (logits / T overflows to inf)")
 def test_regression_temperature_scaling_huge_finite_logits():
     logits = np.array([[1e308, -1e308], [-1e308, 1e308], [1e308, -1e308]])
     with warnings.catch_warnings():
@@ -720,9 +707,6 @@ def test_regression_temperature_scaling_huge_finite_logits():
         assert np.all(np.isfinite(cal.predict_proba(logits)))
 
 
-@pytest.mark.xfail(strict=True, reason="a non-numeric column of a DataFrame X fails with "
-                   "numpy's 'could not convert string to float' / 'Cannot cast', naming "
-                   "neither X nor the column")
 @pytest.mark.parametrize("column", [pd.Categorical(list("abcabc")),
                                     pd.array(list("abcabc"), dtype="string")])
 def test_regression_estimator_names_x_for_non_numeric_column(column):

@@ -129,7 +129,9 @@ def _dense_reference(penalty, logits, sensitive, weights, values):
         return d / dvar.sqrt() if dvar > 0 else torch.zeros_like(d)
 
     diff = probs[:, None, :] - probs[None, :, :]
-    pred = ((diff * diff).sum(-1) + 0.0).clamp_min(0).sqrt() / 2**0.5
+    squared = (diff * diff).sum(-1)
+    positive = squared > 0  # a zero, not NaN, gradient on the diagonal
+    pred = torch.where(positive, torch.where(positive, squared, 1.0).sqrt(), 0.0) / 2**0.5
     mask = penalty._continuous_mask(sensitive.shape[1])
     attrs = []
     for j in range(sensitive.shape[1]):

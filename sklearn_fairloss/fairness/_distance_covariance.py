@@ -1,10 +1,9 @@
 """Distance-covariance penalty between predictions and mixed-type protected attributes."""
 
-import functools
 
 import numpy as np
 import torch
-from torch.utils.checkpoint import checkpoint
+from torch.autograd.function import once_differentiable
 
 from .._param_validation import InstanceOf, Options, Real
 from ._base import PenaltyBase, _batch_probabilities
@@ -97,12 +96,49 @@ class _Attribute:
         return _centred(self.block(rows), self.means, self.grand, rows)
 
 
-def _checkpointed(function, *tensors, blocked):
-    """``function(*tensors)``, recomputed in the backward pass instead of keeping its
-    intermediate ``(rows, n)`` tensors when the batch is split in several blocks."""
-    if blocked and torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return checkpoint(function, *tensors, use_reentrant=False)
-    return function(*tensors)
+class _BlockPenalty(torch.autograd.Function):
+    """``sum_kl pi_k pi_l U_kl W_kl`` (``U``: the centred prediction distances, ``W``: the
+    model-free factor given by row blocks), with its gradient, one row block at a time.
+
+    The forward pass is the V-statistic formula; the backward pass uses its exact derivative
+    ``dP/dd_kl = -pi_k pi_l (W_kl - w_k - w_l + pi'w)`` with ``w = W pi``, so that neither
+    pass keeps an ``(n, n)`` matrix.
+    """
+
+    @staticmethod
+    def forward(ctx, probs, pi, kernel, blocks):
+        means = _row_means(lambda rows: _prediction_block(probs, rows), blocks, pi)
+        grand = pi @ means
+        value = probs.new_zeros(())
+        kernel_means = []
+        for rows in blocks:
+            factor = kernel(rows)
+            u_pred = _centred(_prediction_block(probs, rows), means, grand, rows)
+            value = value + pi[rows] @ (u_pred * factor) @ pi
+            kernel_means.append(factor @ pi)
+        ctx.kernel, ctx.blocks = kernel, blocks
+        ctx.save_for_backward(probs, pi, torch.cat(kernel_means))
+        return value
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        probs, pi, means = ctx.saved_tensors
+        grand = pi @ means
+        grad = torch.zeros_like(probs)
+        for rows in ctx.blocks:
+            # d value / d d_kl, doubled: d_kl = d_lk both depend on row k.
+            coef = _centred(ctx.kernel(rows), means, grand, rows)
+            coef = coef * (2.0 * pi[rows, None] * pi[None, :])
+            if probs.shape[1] == 2:  # d_kl = |p_k1 - p_l1|
+                grad[rows, 1] = (coef * (probs[rows, 1, None] - probs[None, :, 1]).sign()).sum(1)
+            else:  # d_kl = ||p_k - p_l|| / sqrt(2)
+                distances = _euclidean(probs[rows], probs)
+                positive = distances > 0
+                coef = torch.where(positive, coef, torch.zeros_like(coef)) / (
+                    2**0.5 * torch.where(positive, distances, torch.ones_like(distances)))
+                grad[rows] = probs[rows] * coef.sum(1, keepdim=True) - coef @ probs
+        return grad * grad_output, None, None, None
 
 
 @fill_doc
@@ -277,24 +313,10 @@ class DistanceCovariance(PenaltyBase):
         if not bool(total > 0):
             return zero
         pi = weights / total
-        n = probs.shape[0]
-        blocks = _row_blocks(n, probs.shape[1] if probs.shape[1] > 2 else 1)
-        blocked = len(blocks) > 1
+        blocks = _row_blocks(probs.shape[0], probs.shape[1] if probs.shape[1] > 2 else 1)
         kernel = self._attribute_kernel(
             self._attributes(sensitive, sensitive_values, pi, blocks), pi, blocks)
-
-        def row_means(p, rows):
-            return _prediction_block(p, rows) @ pi
-
-        def term(p, means, grand, rows):
-            u_pred = _centred(_prediction_block(p, rows), means, grand, rows)
-            return pi[rows] @ (u_pred * kernel(rows)) @ pi
-
-        means = torch.cat([_checkpointed(functools.partial(row_means, rows=rows), probs,
-                                         blocked=blocked) for rows in blocks])
-        grand = pi @ means
-        value = sum(_checkpointed(functools.partial(term, rows=rows), probs, means, grand,
-                                  blocked=blocked) for rows in blocks)
+        value = _BlockPenalty.apply(probs, pi, kernel, blocks)
         return value.to(logits.dtype)
 
 

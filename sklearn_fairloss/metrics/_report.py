@@ -84,7 +84,23 @@ _PROBA_PARAMS = {"y_proba", "y_score", "y_prob", "probas_pred"}
 DEFAULT_METRICS = ("selection_rate", "accuracy", "tpr", "fpr", "precision")
 
 
-def _parse_metrics(metrics, has_proba):
+def _class_rate_metric(name, column):
+    def metric(counts, overall):
+        return counts.rate(name, overall)[:, column]
+    return metric
+
+
+def _class_label(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _parse_metrics(metrics, has_proba, classes=None):
+    """``(column name, kind, function)`` of each metric.
+
+    For multiclass targets (``classes`` holds more than one class), ``"selection_rate"``
+    becomes one column per class, ``"<name>[<class>]"``: the mean of the one-vs-rest selection
+    rates over classes is ``1 / n_classes`` in every group and says nothing.
+    """
     if metrics is None:
         metrics = list(DEFAULT_METRICS) + (["roc_auc", "brier"] if has_proba else [])
     if isinstance(metrics, str) or callable(metrics):
@@ -95,6 +111,11 @@ def _parse_metrics(metrics, has_proba):
     for name, spec in items:
         if isinstance(spec, str):
             key = _ALIASES.get(spec, spec)
+            if key == "selection_rate" and classes is not None and len(classes) > 1:
+                specs.extend((f"{name}[{_class_label(c)}]", "count",
+                              _class_rate_metric("selection_rate", j))
+                             for j, c in enumerate(classes))
+                continue
             if key in _COUNT_METRICS:
                 specs.append((str(name), "count", _COUNT_METRICS[key]))
             elif key in _PROBA_METRICS:
@@ -197,7 +218,13 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
         is named ``y_proba``, ``y_score``, ``y_prob`` or ``probas_pred`` (e.g.
         :func:`sklearn.metrics.roc_auc_score`). Default: selection rate, accuracy, TPR, FPR,
         precision, and ROC AUC and Brier score when ``y_proba`` is given. Multiclass
-        targets average the one-vs-rest rates over classes (macro).
+        targets average the one-vs-rest rates over classes (macro), except the selection
+        rate, whose mean over classes is ``1 / n_classes`` in every group: it gets one
+        column per class, ``"selection_rate[<class>]"`` (the share of the group predicted as
+        that class). Their ``difference`` row holds each class's gap, and its largest value
+        is :func:`demographic_parity_difference` (``class_agg="max"``); their mean is the
+        ``class_agg="mean"`` variant; the same holds for the ``ratio`` row and
+        :func:`demographic_parity_ratio` (smallest value).
     sample_weight : array-like of shape (n_samples,), default=None
     pos_label : int, str or bool, default=None
         Positive class of binary targets; 1 for {0, 1} and {-1, 1} labels.
@@ -235,6 +262,25 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
     overall       8.0           0.500      0.75  0.75
     difference    NaN           0.500      0.00  0.50
     ratio         NaN           0.333      1.00  0.50
+
+    A multiclass target gets one selection-rate column per class:
+
+    >>> y_true = ["a", "b", "c", "a", "b", "c"]
+    >>> y_pred = ["a", "a", "a", "b", "c", "c"]
+    >>> group = ["x", "x", "x", "y", "y", "y"]
+    >>> report = group_report(y_true, y_pred, sensitive_features=group,
+    ...                       metrics=["selection_rate"])
+    >>> print(report.drop(columns="count").round(3).to_string())
+    ... # doctest: +NORMALIZE_WHITESPACE
+                         selection_rate[a]  selection_rate[b]  selection_rate[c]
+    sensitive_feature_0
+    x                                  1.0              0.000              0.000
+    y                                  0.0              0.333              0.667
+    overall                            0.5              0.167              0.333
+    difference                         1.0              0.333              0.667
+    ratio                              0.0              0.000              0.000
+    >>> float(report.loc["difference"].drop("count").max())  # demographic_parity_difference
+    1.0
     """
     _check_method(method, ("between_groups", "to_overall"))
     if not 0 < confidence_level < 1:
@@ -250,7 +296,7 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
         if proba.shape[1] != 2:
             raise ValueError("group_report supports y_proba for binary targets only.")
         proba_1d = proba[:, 1]
-    specs = _parse_metrics(metrics, proba_1d is not None)
+    specs = _parse_metrics(metrics, proba_1d is not None, classes)
     table = _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels)
     diff, ratio = _summaries(table, method)
     values = np.vstack([table, diff, ratio])

@@ -32,6 +32,9 @@ def check_scores(values, name="logits", n_classes=None, fitted="calibrator"):
                    "classes")
     elif not np.all(np.isfinite(array)):
         problem = "contains NaN or infinite values"
+    elif np.abs(array).max() > 1e100:
+        problem = ("has values beyond 1e100 in absolute value, where scaling overflows; "
+                   "logits of a trained model are far smaller")
     else:
         return array
     raise ValueError(f"{name} {problem}.")

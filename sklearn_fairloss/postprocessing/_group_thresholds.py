@@ -204,10 +204,11 @@ class GroupThresholds(DecisionRuleBase):
 
     def _rates(self, proba, weights, predicted):
         """Rate of each row set (positive rate, or expected true-positive rate)."""
-        if self.constraint == "demographic_parity":
-            return (weights * predicted).sum() / weights.sum()
-        mass = (weights * proba).sum()
-        return (weights * proba * predicted).sum() / mass if mass > 0 else 0.0
+        # a group without weight (or, for equal opportunity, without expected positives) has
+        # no rate to move: 0, as in _curves, rather than 0/0
+        gain = weights if self.constraint == "demographic_parity" else weights * proba
+        mass = gain.sum()
+        return (gain * predicted).sum() / mass if mass > 0 else 0.0
 
     def _curves(self, proba, weights):
         """For the rows of one group sorted by decreasing ``proba``: the rate and the expected

@@ -10,9 +10,9 @@ Contract for estimators (``FairLossClassifier(sample_weight_strategy=...)``)
 ----------------------------------------------------------------------------
 Inside ``fit``, on the training rows only (so each cross-validation fold recomputes them)::
 
-    from sklearn_fairloss.weighting import compute_sample_weight
+    from sklearn_fairloss.weighting import strategy_sample_weight
 
-    weights = compute_sample_weight(
+    weights = strategy_sample_weight(
         self.sample_weight_strategy, y, sensitive_features, sample_weight=sample_weight
     )
 
@@ -42,7 +42,7 @@ length; missing values in ``sensitive_features``; negative or all-zero ``sample_
 at ``compute`` time, classes or groups not seen in ``fit``.
 
 The string aliases and :func:`check_strategy` live in ``_registry.py``,
-:func:`compute_sample_weight` in ``_compute.py`` and the product of strategies in
+:func:`strategy_sample_weight` in ``_compute.py`` and the product of strategies in
 ``_compose.py``; this module imports none of them.
 """
 

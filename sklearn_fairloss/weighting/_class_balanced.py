@@ -63,11 +63,11 @@ class ClassBalanced(WeightingStrategy):
 
     Examples
     --------
-    >>> from sklearn_fairloss.weighting import ClassBalanced, compute_sample_weight
+    >>> from sklearn_fairloss.weighting import ClassBalanced, strategy_sample_weight
     >>> y = [0, 0, 0, 1]
-    >>> compute_sample_weight(ClassBalanced(), y)
+    >>> strategy_sample_weight(ClassBalanced(), y)
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
-    >>> compute_sample_weight(ClassBalanced(beta=0.0), y)
+    >>> strategy_sample_weight(ClassBalanced(beta=0.0), y)
     array([1., 1., 1., 1.])
     """
 

@@ -43,10 +43,10 @@ class GroupBalanced(WeightingStrategy):
 
     Examples
     --------
-    >>> from sklearn_fairloss.weighting import GroupBalanced, compute_sample_weight
+    >>> from sklearn_fairloss.weighting import GroupBalanced, strategy_sample_weight
     >>> y = [0, 1, 0, 1]
     >>> race = ["a", "a", "a", "b"]
-    >>> compute_sample_weight(GroupBalanced(), y, race)
+    >>> strategy_sample_weight(GroupBalanced(), y, race)
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
 

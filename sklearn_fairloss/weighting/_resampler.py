@@ -14,6 +14,17 @@ from ._registry import check_strategy
 
 __all__ = ["WeightedResampler"]
 
+MSG_RESAMPLER_NEEDS_GROUPS = (
+    "{strategy} needs sensitive_features: its weights depend on the group of each row. Pass "
+    "WeightedResampler.fit_resample(X, y, sensitive_features=A), or name column(s) of a "
+    "DataFrame X (sensitive_features='sex'). In an imblearn Pipeline, sensitive_features "
+    "reaches fit_resample only through metadata routing: call "
+    "sklearn.set_config(enable_metadata_routing=True), import imblearn, then "
+    "resampler.set_fit_resample_request(sensitive_features=True), and pass "
+    "pipe.fit(X, y, sensitive_features=A) (params={{'sensitive_features': A}} in "
+    "cross_validate). The resampler has no set_fit_request: it is not fitted, it resamples."
+)
+
 
 def _largest_remainder(targets, total, rng):
     """Integer counts summing to ``total``, each the floor or ceiling of its target.
@@ -139,6 +150,8 @@ class WeightedResampler(ParamsValidationMixin, BaseEstimator):
         y_checked = _check_target(y, type(self).__name__)
         check_consistent_length(X, y_checked)
         strategy = check_strategy(self.strategy)
+        if sensitive is None and strategy._uses_groups():
+            raise ValueError(MSG_RESAMPLER_NEEDS_GROUPS.format(strategy=type(strategy).__name__))
         weights = strategy.fit_compute(y_checked, sensitive)
         self.strategy_ = strategy
         n_out = len(weights) if self.n_samples is None else int(self.n_samples)

@@ -36,7 +36,7 @@ class Reweighing(WeightingStrategy):
     See Also
     --------
     GroupBalanced : equal total weight per group or per group x class cell.
-    compute_sample_weight : the weights as an array.
+    strategy_sample_weight : the weights as an array.
 
     {kamiran2012_references}
 

@@ -54,11 +54,11 @@ class TemperatureSampling(WeightingStrategy):
 
     Examples
     --------
-    >>> from sklearn_fairloss.weighting import TemperatureSampling, compute_sample_weight
+    >>> from sklearn_fairloss.weighting import TemperatureSampling, strategy_sample_weight
     >>> y = [0, 0, 0, 1]
-    >>> compute_sample_weight(TemperatureSampling(tau=1.0), y)
+    >>> strategy_sample_weight(TemperatureSampling(tau=1.0), y)
     array([1., 1., 1., 1.])
-    >>> compute_sample_weight(TemperatureSampling(tau=float("inf")), y)
+    >>> strategy_sample_weight(TemperatureSampling(tau=float("inf")), y)
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
 

@@ -102,7 +102,7 @@ class WeightedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    compute_sample_weight : the weights as an array.
+    strategy_sample_weight : the weights as an array.
     WeightedResampler : draw rows instead, for classifiers without ``sample_weight``.
 
     {kamiran2012_references}
