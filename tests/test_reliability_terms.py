@@ -1,6 +1,7 @@
 """Reliability findings of issue 14 on the metrics, the weighting strategies and the
 distance-covariance penalty: each test failed on the code before its fix."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,7 @@ from sklearn_fairloss.metrics import (
     maximum_calibration_error,
 )
 from sklearn_fairloss.postprocessing import GroupThresholds
-from sklearn_fairloss.weighting import GroupBalanced, Reweighing, compute_sample_weight
+from sklearn_fairloss.weighting import GroupBalanced, Reweighing, strategy_sample_weight
 
 # ----------------------------------------------------------------------------------------------
 # Reweighing cannot reach independence when a group lacks a class
@@ -49,11 +50,11 @@ def test_reweighing_warns_for_every_group_and_class_with_an_empty_cell():
     assert "'a'" not in message
 
 
-def test_reweighing_warns_through_compute_sample_weight_and_products():
+def test_reweighing_warns_through_strategy_sample_weight_and_products():
     y = [1, 0, 1, 0, 0, 0]
     sex = ["a", "a", "a", "b", "b", "b"]
     with pytest.warns(UserWarning, match="independent"):
-        compute_sample_weight("reweighing", y, sex)
+        strategy_sample_weight("reweighing", y, sex)
     with pytest.warns(UserWarning, match="independent"):
         (Reweighing() * GroupBalanced()).fit(y, sex)
 
@@ -207,11 +208,9 @@ _MEMORY_PROBE = textwrap.dedent("""
     logits = torch.randn(n, 2, generator=torch.Generator().manual_seed(0), requires_grad=True)
     y = torch.arange(n) % 2
     sensitive = torch.stack([torch.arange(n) % 3, torch.arange(n) % 2], 1)
-    for method in ("ccdcov", "jdcov"):
-        DistanceCovariance(method=method)(logits[:50], y[:50], sensitive[:50]).backward()
+    DistanceCovariance()(logits[:50], y[:50], sensitive[:50]).backward()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for method in ("ccdcov", "jdcov"):
-        DistanceCovariance(method=method)(logits, y, sensitive).backward()
+    DistanceCovariance()(logits, y, sensitive).backward()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print((after - before) / 1024)
 """)
@@ -221,10 +220,13 @@ _MEMORY_PROBE = textwrap.dedent("""
 def test_dcov_memory_is_bounded_at_batch_4096():
     # Before: about 1 GB more resident memory for the forward and backward pass at 4096 rows
     # (O(batch^2) float64 matrices kept for the backward pass).
+    # A fixed mmap threshold makes glibc give freed blocks back at once, so that the peak
+    # resident memory is the peak of the live tensors, not of the allocator's cache.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
     result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE], capture_output=True,
-                            text=True, check=True, timeout=600)
+                            text=True, check=True, timeout=600, env=env)
     extra_mb = float(result.stdout.strip().splitlines()[-1])
-    assert extra_mb < 250, f"peak resident memory grew by {extra_mb:.0f} MB"
+    assert extra_mb < 200, f"peak resident memory grew by {extra_mb:.0f} MB"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def test_mixed_type_group_labels_in_metrics():
 
 def test_mixed_type_group_labels_in_weighting():
     y = [1, 0, 1, 0, 1, 1, 0, 0]
-    weights = compute_sample_weight("reweighing", y, list(_MIXED))
+    weights = strategy_sample_weight("reweighing", y, list(_MIXED))
     assert weights.shape == (8,) and weights.mean() == pytest.approx(1.0)
     strategy = Reweighing().fit(y, _MIXED)
     assert set(strategy.groups_.tolist()) == {1, "a"}
