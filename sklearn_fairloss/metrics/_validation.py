@@ -103,6 +103,9 @@ def _check_1d(y, name):
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got an array of shape {y.shape}.")
+    if y.dtype.kind in "fO" and pd.isna(y).any():
+        raise ValueError(f"{name} contains missing values (NaN, None or pd.NA) at "
+                         f"{int(pd.isna(y).sum())} row(s); drop or impute them first.")
     return y
 
 
