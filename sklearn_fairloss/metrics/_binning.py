@@ -20,7 +20,15 @@ CalibrationBins.__doc__ = """The bins of :func:`calibration_bins`.
 
 ``edges`` has ``n_bins + 1`` entries; ``weight`` (the number, or total ``sample_weight``, of
 rows), ``mean_confidence`` and ``mean_outcome`` have one entry per bin, NaN means for the
-empty bins.
+empty bins. The binning of the expected calibration error (Guo et al. 2017, "On Calibration
+of Modern Neural Networks", ICML).
+
+Examples
+--------
+>>> from sklearn_fairloss.metrics import calibration_bins
+>>> bins = calibration_bins([0.1, 0.9], [0, 1], n_bins=2)
+>>> bins.weight.tolist(), bins.mean_outcome.tolist()
+([1.0, 1.0], [0.0, 1.0])
 """
 
 
