@@ -135,6 +135,10 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         The user's skorch callbacks (``ProgressBar()``, ``LRScheduler(...)``, ``Checkpoint``,
         or ``(name, callback)`` pairs), cloned in each ``fit`` and run after the package's own
         (early stopping and the schedules the loss and fairness objects declare).
+    warm_start : bool, default=False
+        If True, ``fit`` continues from the previous fit's network weights and optimizer state
+        (same features, classes and ``hidden_layer_sizes``) for up to ``max_epochs`` more
+        epochs, as scikit-learn's ``warm_start``; post-processing is refitted.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split. The same
         seed gives the same model on the CPU.
@@ -224,9 +228,9 @@ sampling_cooldown : deprecated
                  batch_sampler=None, optimizer="adam", lr=1e-3, weight_decay=0.0,
                  batch_size=256, max_epochs=100, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, sensitive_as_input=True, device="auto",
-                 callbacks=None, random_state=None, verbose=0, fairness_warmup=0,
-                 stratify_batches=False, group_thresholds=None, sampling_temperature=None,
-                 sampling_cooldown=0.0):
+                 callbacks=None, warm_start=False, random_state=None, verbose=0,
+                 fairness_warmup=0, stratify_batches=False, group_thresholds=None,
+                 sampling_temperature=None, sampling_cooldown=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -252,6 +256,7 @@ sampling_cooldown : deprecated
         self.sensitive_as_input = sensitive_as_input
         self.device = device
         self.callbacks = callbacks
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
         self.fairness_warmup = fairness_warmup

@@ -58,6 +58,7 @@ PARAMETER_CONSTRAINTS = {
     "batch_size": [Integer(1)],
     "max_epochs": [Integer(1)],
     "early_stopping": _BOOL,
+    "warm_start": _BOOL,
     "validation_fraction": _number(0, 1, low_open=True, high_open=True),
     "n_iter_no_change": [Integer(1)],
     "tol": _number(0),

@@ -74,6 +74,24 @@ def _warn_unused_groups(est, parts, data):
             "decision=GroupThresholds(...).", UserWarning, stacklevel=5)
 
 
+def _continue_from(net, est, data):
+    """``warm_start``: start ``net`` from the previous fit's weights and optimizer state."""
+    previous = est.net_
+    if est.n_features_in_ != data.n_features_in or not np.array_equal(est.classes_,
+                                                                        data.classes):
+        raise ValueError("warm_start=True continues the previous fit, which needs the same "
+                         f"features and classes: it had {est.n_features_in_} features and "
+                         f"classes {est.classes_.tolist()}; set warm_start=False to refit.")
+    net.initialize()
+    try:
+        net.module_.load_state_dict(previous.module_.state_dict())
+    except RuntimeError as exc:
+        raise ValueError("warm_start=True needs the same hidden_layer_sizes as the previous "
+                         "fit; set warm_start=False to refit.") from exc
+    net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+    net.warm_start = True
+
+
 def train_network(est, parts, data, objective, sampler, device):
     """Build the skorch net and train it on the training rows (seeded, device-resident)."""
     def rows(index):
@@ -100,6 +118,8 @@ def train_network(est, parts, data, objective, sampler, device):
                         sampler=sampler,
                         settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
                         device=device)
+        if est.warm_start and getattr(est, "net_", None) is not None:
+            _continue_from(net, est, data)
         net.fit(train_rows, None)
     if net.__dict__.pop("interrupted_", False):
         raise KeyboardInterrupt("training was interrupted; the estimator is left unfitted")

@@ -73,3 +73,31 @@ def test_verbose_on_a_terminal_shows_a_progress_bar(data, monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     clf = FairLossClassifier(**PARAMS, verbose=1).fit(X, y)
     assert "progress_bar" in dict(clf.net_.callbacks_)
+
+
+def test_warm_start_continues_from_the_previous_weights(data):
+    X, y, _ = data
+    params = {**PARAMS, "max_epochs": 3, "lr": 0.01}
+    cold = FairLossClassifier(**params).fit(X, y)
+    warm = FairLossClassifier(**params, warm_start=True).fit(X, y)
+    first = warm.history_["train_loss"].to_numpy()
+    np.testing.assert_allclose(first, cold.history_["train_loss"].to_numpy())
+    weights = [p.detach().clone() for p in warm.net_.module_.parameters()]
+    warm.fit(X, y)
+    again = warm.history_["train_loss"].to_numpy()
+    # the second fit starts where the first ended, not from a fresh initialisation
+    assert again[0] < first[0] and again[0] <= first[-1] * 1.05
+    assert any(not np.array_equal(w.numpy(), p.detach().numpy())
+               for w, p in zip(weights, warm.net_.module_.parameters()))
+    cold.fit(X, y)  # without warm_start a refit starts afresh: the same history as before
+    np.testing.assert_allclose(cold.history_["train_loss"].to_numpy(), first)
+
+
+def test_warm_start_refuses_other_features_or_architecture(data):
+    X, y, _ = data
+    clf = FairLossClassifier(**PARAMS, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start=True .*same features and classes"):
+        clf.fit(X[:, :2], y)
+    clf = FairLossClassifier(**PARAMS, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="same hidden_layer_sizes"):
+        clf.set_params(hidden_layer_sizes=(5,)).fit(X, y)
