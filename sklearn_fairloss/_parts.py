@@ -16,6 +16,7 @@ from sklearn.base import clone
 
 from ._net import ACTIVATIONS
 from ._param_validation import InstanceOf, Integer, Options, Real, Satisfies, validate_params
+from ._registry import resolve_alias
 from .calibration import get_calibration_penalty, get_post_calibrator
 from .fairness import get_fairness
 from .losses import get_loss
@@ -129,17 +130,10 @@ def _batch_sampler(est):
         if est.sampling_cooldown:
             _warn_unused("sampling_cooldown", "sampling_temperature")
         return None
-    elif isinstance(est.batch_sampler, str):
-        if est.batch_sampler not in _SAMPLERS:
-            raise ValueError(f"Unknown batch_sampler {est.batch_sampler!r}. Valid string "
-                             f"aliases: {sorted(_SAMPLERS)}, or pass an object such as "
-                             "sklearn_fairloss.weighting.WeightedBatchSampler().")
-        return _SAMPLERS[est.batch_sampler]()
-    elif isinstance(est.batch_sampler, (StratifiedBatchSampler, WeightedBatchSampler)):
-        sampler = clone(est.batch_sampler)
     else:
-        raise TypeError("batch_sampler must be None, 'stratified', a StratifiedBatchSampler or a "
-                        f"WeightedBatchSampler; got {type(est.batch_sampler).__name__}.")
+        sampler = resolve_alias(est.batch_sampler, _SAMPLERS, param="batch_sampler",
+                                base=(StratifiedBatchSampler, WeightedBatchSampler),
+                                example="sklearn_fairloss.weighting.WeightedBatchSampler()")
     return sampler._validate_params()
 
 
