@@ -57,12 +57,16 @@ class SelfAdjustingDiceLoss(_OverlapLoss):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float, default=0.01
         Exponent of the self-adjusting factor ``(1 - p) ** alpha`` (``>= 0``); ``0`` gives
-        the plain soft Dice loss.
+        the plain soft Dice loss. 0.01 is the value of the authors' training scripts (and
+        of their argument parser). Large values stall training from an uninformed start:
+        the derivative of ``(1 - p) ** alpha * p`` at ``p = 0.5`` is
+        ``0.5 ** alpha * (1 - alpha)``, exactly zero for ``alpha = 1``.
     smooth : float, default=1.0
-        The smoothing term ``gamma`` (``>= 0``) added to numerator and denominator; it keeps
-        the loss finite (and informative) on a batch without positives.
+        The smoothing term ``gamma`` (``>= 0``) added to numerator and denominator (the
+        authors' scripts use 1); it keeps the loss finite (and informative) on a batch
+        without positives.
 
     Examples
     --------
@@ -76,7 +80,7 @@ class SelfAdjustingDiceLoss(_OverlapLoss):
 
     _parameter_constraints = {"alpha": [Real(0.0)], "smooth": [Real(0.0)]}
 
-    def __init__(self, alpha=1.0, smooth=1.0):
+    def __init__(self, alpha=0.01, smooth=1.0):
         super().__init__()
         self.alpha = alpha
         self.smooth = smooth
