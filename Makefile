@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean docs docs-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,25 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 
+# The documentation site (docs/_build/html/index.html): offline, warnings are errors, the
+# gallery of examples/plot_*.py executed (cached by content in docs/auto_examples/).
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	cd docs && OMP_NUM_THREADS=1 MPLBACKEND=Agg ../$(PY) -m sphinx -b html -W --keep-going -q \
+		. _build/html
+	@echo "Built docs/_build/html/index.html"
+
+# Checks the built site (images, references, API pages) and takes screenshots with chromium.
+docs-check: $(VENV)/.docs-installed
+	FAIRLOSS_DOCS_BUILT=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_docs_site.py
+	$(PY) docs/_screenshots.py
+
 bench: $(VENV)/.installed
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/api docs/auto_examples \
+		docs/sg_execution_times.rst
