@@ -46,6 +46,8 @@ def training_objective(est, parts, data):
                 " is not a mean of per-row losses; use a penalty such as DemographicParity, "
                 "or a per-row loss such as cross_entropy.")
         fairness.set_groups(data.group_encoder.n_groups_, numeric=data.group_encoder.numeric_)
+        if hasattr(fairness, "set_group_counts"):  # group DRO's adjustment C / sqrt(n_g)
+            fairness.set_group_counts(data.groups.codes[data.train_index])
     train = data.train_index
     counts = np.bincount(data.y_codes[train], weights=data.weights[train],
                          minlength=data.n_classes)

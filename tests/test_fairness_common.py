@@ -14,6 +14,7 @@ from sklearn_fairloss.fairness import (
     DistanceCovariance,
     EqualizedOdds,
     EqualOpportunity,
+    ErrorBoundReweighting,
     FairErrorBoundScaling,
     FairIdentityScaling,
     GroupScalingBase,
@@ -26,8 +27,9 @@ NON_DEFAULT = [
     (EqualizedOdds, {"aggregate": "max", "intersectional": True}),
     (EqualOpportunity, {"aggregate": "max", "intersectional": True}),
     (DistanceCovariance, {"method": "jdcov", "c": 2.0, "continuous": [True, False]}),
-    (WorstGroupLoss, {"step_size": 0.1}),
     (FairErrorBoundScaling, {"gamma": 2.0}),
+    (WorstGroupLoss, {"step_size": 0.1, "adjustment": 1.0}),
+    (ErrorBoundReweighting, {"gamma": 2.0}),
     (FairIdentityScaling, {"group_coef": 0.2, "temperature": 2.0, "group_statistic": "mean"}),
 ]
 CLASSES = [cls for cls, _ in NON_DEFAULT]
@@ -43,6 +45,8 @@ def _batch():
 
 def _evaluate(obj):
     logits, y, sensitive = _batch()
+    if isinstance(obj, WorstGroupLoss) and not hasattr(obj, "group_counts_"):
+        obj.set_group_counts(sensitive)
     if isinstance(obj, GroupScalingBase):
         loss = torch.nn.functional.cross_entropy(logits, y, reduction="none")
         obj.update(loss, y, sensitive)
@@ -58,9 +62,9 @@ def test_public_api():
     for cls in CLASSES:
         assert cls.__doc__ and "Examples" in cls.__doc__
         assert issubclass(cls, BaseEstimator) and issubclass(cls, nn.Module)
-    for cls in CLASSES[:4]:
+    for cls in CLASSES[:5]:
         assert issubclass(cls, PenaltyBase)
-    for cls in CLASSES[4:]:
+    for cls in CLASSES[5:]:
         assert issubclass(cls, GroupScalingBase)
 
 

@@ -95,3 +95,178 @@ def test_self_adjusting_dice_default_trains_from_an_uninformed_start():
     logits.grad = None
     SelfAdjustingDiceLoss(alpha=1.0)(logits, y).backward()
     assert float(logits.grad.abs().max()) == 0.0
+
+
+# --- group DRO (Sagawa et al. 2020; kohpangwei/group_DRO loss.py) -----------------------
+
+
+def _authors_group_dro(batches, n_groups, counts, step_size, adj):
+    """LossComputer.compute_robust_loss, transcribed with numpy: per batch, group means
+    (0 for absent groups), adjusted = loss + adj / sqrt(count) (every group), q *= exp(eta *
+    adjusted), q /= sum q, robust loss = group_loss @ q (the adjustment is a constant)."""
+    q = np.ones(n_groups) / n_groups
+    out = []
+    for loss, group in batches:
+        group_map = (group[None, :] == np.arange(n_groups)[:, None]).astype(float)
+        count = group_map.sum(1)
+        group_loss = group_map @ loss / (count + (count == 0))
+        adjusted = group_loss + (adj / np.sqrt(counts) if adj > 0 else 0.0)
+        q = q * np.exp(step_size * adjusted)
+        q = q / q.sum()
+        out.append((q.copy(), float(group_loss @ q)))
+    return out
+
+
+@pytest.mark.parametrize("adj", [0.0, 2.0])
+def test_group_dro_matches_the_authors_loss_computer(adj):
+    from sklearn_fairloss.fairness import WorstGroupLoss
+
+    rng = np.random.default_rng(0)
+    train_groups = np.repeat([0, 1, 2, 3], [200, 50, 10, 3])
+    batches = []
+    for b in range(6):
+        group = rng.choice(3 if b % 2 else 4, size=8)  # odd batches miss group 3
+        batches.append((rng.exponential(size=8), group))
+    expected = _authors_group_dro(batches, 4, np.bincount(train_groups), 0.5, adj)
+    dro = WorstGroupLoss(step_size=0.5, adjustment=adj).set_groups([4])
+    dro.set_group_counts(train_groups[:, None])
+    for (loss, group), (q, robust) in zip(batches, expected):
+        loss_t, group_t = torch.tensor(loss), torch.tensor(group)[:, None]
+        y = torch.zeros(8, dtype=torch.long)
+        dro.update(loss_t, y, group_t)
+        np.testing.assert_allclose(dro.group_weights_.numpy(), q, rtol=1e-6)
+        assert float(dro(loss_t, y, group_t)) == pytest.approx(robust, rel=1e-6)
+
+
+def test_group_dro_adjustment_needs_the_group_sizes():
+    from sklearn_fairloss.fairness import WorstGroupLoss
+
+    dro = WorstGroupLoss(adjustment=1.0).set_groups([2])
+    with pytest.raises(ValueError, match="set_group_counts"):
+        dro.update(torch.ones(2), torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))
+
+
+# --- FEBS (FairSeg; TransUNet/utils.py febs_loss) -----------------------------------------
+
+
+def _authors_febs(inputs, target, attr, n_classes, gamma):
+    """febs_loss.forward of the FairSeg code, transcribed (softmax=True, weight=None; rows
+    instead of pixels; .cuda() dropped)."""
+    def dice(score, t):
+        smooth = 1e-5
+        intersect = torch.sum(score * t)
+        y_sum = torch.sum(t * t)
+        z_sum = torch.sum(score * score)
+        return 1 - (2 * intersect + smooth) / (z_sum + y_sum + smooth)
+
+    inputs = torch.softmax(inputs, dim=1)
+    target = torch.stack([(target == i) for i in range(n_classes)], 1).float().double()
+    attr_set = np.unique(attr)
+    tmp_weights = np.zeros(len(attr_set))
+    for x in attr_set:
+        tmp_loss = 0.0
+        for i in range(n_classes):
+            tmp_loss += dice(inputs[attr == x][:, i], target[attr == x][:, i])
+        tmp_weights[x] = float(tmp_loss.detach())
+    tmp_weights = torch.tanh(torch.tensor((np.min(tmp_weights) / tmp_weights) ** gamma))
+    loss = 0.0
+    for i in range(n_classes):
+        loss += dice(inputs[:, i] * tmp_weights[attr], target[:, i])
+    return loss / n_classes
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0, 2.5])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_febs_matches_the_authors_loss_value_and_gradient(gamma, n_classes):
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    g = torch.Generator().manual_seed(int(gamma * 10) + n_classes)
+    logits = torch.randn(30, n_classes, generator=g, dtype=torch.float64) * 2
+    y = torch.randint(0, n_classes, (30,), generator=g)
+    attr = np.arange(30) % 3
+    a = logits.clone().requires_grad_(True)
+    expected = _authors_febs(a, y, attr, n_classes, gamma)
+    expected.backward()
+    b = logits.clone().requires_grad_(True)
+    got = FairErrorBoundScaling(gamma=gamma)(b, y, torch.tensor(attr))
+    got.backward()
+    assert float(got.detach()) == pytest.approx(float(expected.detach()), rel=1e-10)
+    torch.testing.assert_close(b.grad, a.grad, rtol=1e-8, atol=1e-12)
+
+
+def test_febs_factors_are_bounded_and_favour_the_worse_group():
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    logits = torch.tensor([[3.0, -3.0], [-3.0, 3.0], [0.5, -0.5], [0.5, -0.5]])
+    y = torch.tensor([0, 1, 0, 1])
+    omega = FairErrorBoundScaling().group_factors(logits, y, torch.tensor([0, 0, 1, 1]))
+    assert float(omega[0]) == pytest.approx(math.tanh(1.0))
+    assert 0 < float(omega[2]) < float(omega[0]) <= math.tanh(1.0)
+
+
+# --- FIS (FairVision; src/modules.py Fair_Loss_Scaler) -------------------------------------
+
+
+def _authors_fis(x, smp_xs, attr, coef=0.5, temperature=1.0, right_asymptote=2.0):
+    """Fair_Loss_Scaler.forward, transcribed (geomloss Sinkhorn p=2, blur=0.1)."""
+    from geomloss import SamplesLoss
+
+    sinkhorn = SamplesLoss(loss="sinkhorn", p=2, blur=0.1)
+    individual = torch.softmax(x / temperature, dim=0) * right_asymptote
+    total = torch.cat(smp_xs)
+    distances = torch.zeros(len(smp_xs)).type_as(x)
+    for i, smp_x in enumerate(smp_xs):
+        distances[i] = sinkhorn(smp_x[:, None], total[:, None])
+    group = torch.softmax(distances[attr.long()] / temperature, dim=0) * right_asymptote
+    return (((1 - coef) * individual + coef * group) * x).mean()
+
+
+@pytest.mark.parametrize("coef, temperature", [(0.5, 1.0), (1.0, 0.3), (0.2, 2.0)])
+def test_fis_sinkhorn_matches_the_authors_loss_scaler(coef, temperature):
+    pytest.importorskip("geomloss")
+    from sklearn_fairloss.fairness import FairIdentityScaling
+
+    rng = np.random.default_rng(1)
+    # equal group sizes: the batch's group-balanced mixture is the authors' concatenation
+    attr = torch.tensor(np.repeat([0, 1, 2], 8))
+    x = torch.tensor(np.concatenate([rng.exponential(0.3, 8), rng.exponential(1.0, 8),
+                                     rng.exponential(2.0, 8)]))
+    smp_xs = [x[attr == g] for g in range(3)]
+    expected = _authors_fis(x, smp_xs, attr, coef, temperature)
+    fis = FairIdentityScaling(group_coef=coef, temperature=temperature,
+                              group_statistic="sinkhorn")
+    got = fis(x, torch.zeros(24, dtype=torch.long), attr)
+    # Ours is a weighted mean; the authors' is right_asymptote / n times it.
+    assert float(got) * 2.0 / 24 == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_fis_w2_statistic_is_half_the_squared_wasserstein_2_distance():
+    from sklearn_fairloss.fairness._identity_scaling import _half_w2_squared
+
+    rng = np.random.default_rng(0)
+    x, y = rng.exponential(size=7), rng.exponential(size=11) * 2
+    a, b = rng.uniform(0.2, 1, 7), rng.uniform(0.2, 1, 11)
+    a, b = a / a.sum(), b / b.sum()
+    # independent: midpoint rule on the weighted quantile functions
+    u = (np.arange(400000) + 0.5) / 400000
+
+    def quantile(v, w):
+        order = np.argsort(v)
+        return v[order][np.minimum(np.searchsorted(np.cumsum(w[order]), u), len(v) - 1)]
+
+    expected = 0.5 * np.mean((quantile(x, a) - quantile(y, b)) ** 2)
+    got = _half_w2_squared(*(torch.tensor(v) for v in (x, a, y, b)))
+    assert float(got) == pytest.approx(expected, rel=1e-4)
+
+
+def test_fis_w2_is_the_small_blur_limit_of_the_authors_sinkhorn_divergence():
+    geomloss = pytest.importorskip("geomloss")
+    from sklearn_fairloss.fairness._identity_scaling import _half_w2_squared
+
+    rng = np.random.default_rng(2)
+    x, y = torch.tensor(rng.exponential(size=10)), torch.tensor(rng.exponential(size=30) * 2)
+    a, b = torch.full((10,), 0.1, dtype=torch.float64), torch.full((30,), 1 / 30,
+                                                                   dtype=torch.float64)
+    fine = geomloss.SamplesLoss(loss="sinkhorn", p=2, blur=0.005, scaling=0.95)
+    assert float(_half_w2_squared(x, a, y, b)) == pytest.approx(
+        float(fine(a, x[:, None], b, y[:, None])), rel=0.02)

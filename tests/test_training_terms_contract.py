@@ -322,4 +322,5 @@ def test_calibration_reexports_the_moved_losses_without_importing_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
     assert LOSSES["cape"] is CaPELoss  # registered directly, no lazy factory
     assert isinstance(get_loss("flsd_53"), LossBase)
-    assert isinstance(get_fairness("febs"), GroupScalingBase)
+    assert isinstance(get_fairness("error_bound_reweighting"), GroupScalingBase)
+    assert isinstance(get_fairness("febs"), PenaltyBase)  # FairSeg's Dice term is added

@@ -6,7 +6,9 @@ Two kinds (see :mod:`sklearn_fairloss.fairness._base` for the exact contract):
   ``fairness_strength``: :class:`DemographicParity`, :class:`EqualizedOdds`,
   :class:`EqualOpportunity`, :class:`DistanceCovariance`;
 - group scalings (:class:`GroupScalingBase`), which reweight the per-row data losses:
-  :class:`WorstGroupLoss`, :class:`FairErrorBoundScaling`, :class:`FairIdentityScaling`.
+  :class:`WorstGroupLoss`, :class:`ErrorBoundReweighting`, :class:`FairIdentityScaling`.
+  :class:`FairErrorBoundScaling` (FairSeg's group-scaled Dice term) is added to the data
+  loss like a penalty.
 
 :class:`GroupThresholds` is a post-processing decision rule (numpy), re-exported from
 :mod:`sklearn_fairloss.postprocessing`: one threshold per group for demographic parity or
@@ -18,7 +20,7 @@ equal opportunity, used by ``FairLossClassifier(decision=GroupThresholds(...))``
 from ..postprocessing import GroupThresholds
 from ._base import GroupScalingBase, PenaltyBase
 from ._distance_covariance import DistanceCovariance
-from ._error_bound_scaling import FairErrorBoundScaling
+from ._error_bound_scaling import ErrorBoundReweighting, FairErrorBoundScaling
 from ._identity_scaling import FairIdentityScaling
 from ._parity import DemographicParity, EqualizedOdds, EqualOpportunity
 from ._registry import FAIRNESS, get_fairness
@@ -30,6 +32,7 @@ __all__ = [
     "DistanceCovariance",
     "EqualOpportunity",
     "EqualizedOdds",
+    "ErrorBoundReweighting",
     "FairErrorBoundScaling",
     "FairIdentityScaling",
     "GroupScalingBase",

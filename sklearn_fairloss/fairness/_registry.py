@@ -5,7 +5,7 @@ from functools import partial
 from .._registry import resolve_alias
 from ._base import GroupScalingBase, PenaltyBase
 from ._distance_covariance import DistanceCovariance
-from ._error_bound_scaling import FairErrorBoundScaling
+from ._error_bound_scaling import ErrorBoundReweighting, FairErrorBoundScaling
 from ._identity_scaling import FairIdentityScaling
 from ._parity import DemographicParity, EqualizedOdds, EqualOpportunity
 from ._worst_group import WorstGroupLoss
@@ -27,6 +27,7 @@ FAIRNESS = {
     "group_dro": WorstGroupLoss,
     "fair_error_bound_scaling": FairErrorBoundScaling,
     "febs": FairErrorBoundScaling,
+    "error_bound_reweighting": ErrorBoundReweighting,
     "fair_identity_scaling": FairIdentityScaling,
     "fis": FairIdentityScaling,
 }
