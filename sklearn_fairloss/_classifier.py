@@ -14,10 +14,11 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._fairness_bound import fairness_bound_spec
 from ._net import resolve_device
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
-from ._prepare import check_same_length, densify, prepare_training_data
+from ._prepare import check_same_length, densify, prepare_training_data, take_rows
 from ._training import batch_composition, train_network, training_objective, training_outcome
 from ._validation import split_sensitive_columns
 
@@ -60,7 +61,23 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         scaling reweights the per-row data losses by ``multiplier ** fairness_strength``.
         Its parameters are tunable as ``fairness__<param>``.
     fairness_strength : float, default=1.0
-        Weight of the fairness term, ``>= 0``; ``0`` trains as without it.
+        Weight of the fairness term, ``>= 0``; ``0`` trains as without it. With
+        ``fairness_bound``, the strength the search starts from.
+    fairness_bound : float or None, default=None
+        The largest allowed value, on unseen data, of the metric of ``fairness=`` (binary
+        ``y``): the demographic parity difference (``DemographicParity``), the equalized odds
+        difference (``EqualizedOdds``) or the equal opportunity difference
+        (``EqualOpportunity``), in ``(0, 1)``; per intersectional cell with
+        ``intersectional=True``. The model chooses its strength from the training rows alone
+        (held-out split: ``validation_fraction``) so that a one-sided upper confidence bound
+        of the metric (level ``fairness_confidence``, margins from the group sizes) meets it.
+        With ``decision="argmax"`` the model needs no groups at predict (group-blind): the
+        strength follows dual ascent during training and the most accurate held-out epoch
+        that meets the bound is kept. With ``decision=GroupThresholds(...)`` (group-aware) the
+        thresholds' tolerance is set to the bound less the margin. A warning says when only a
+        (near-)constant model meets it. See the "Fairness you state" page of the docs.
+    fairness_confidence : float, default=0.9
+        Confidence of the upper bound used by ``fairness_bound``, in ``(0, 1)``.
     batch_sampler : None, "stratified" or a batch sampler, default=None
         Which rows make a training batch. ``None`` shuffles; ``"stratified"``
         (:class:`~sklearn_fairloss.weighting.StratifiedBatchSampler`) puts every group x class
@@ -192,6 +209,9 @@ sampling_cooldown : deprecated
         loss minus the data loss) and ``fairness_strength`` (after warm-up).
     n_iter_ : int
         Number of epochs run.
+    fairness_strength_, fairness_valid_, fairness_margin_ : float
+        With ``fairness_bound``: the strength of the kept model, its metric on the held-out
+        rows, and the margin of the upper confidence bound for their group sizes.
     fit_time_ : float
         Seconds spent in ``fit``.
 
@@ -223,7 +243,8 @@ sampling_cooldown : deprecated
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
-                 fairness=None, fairness_strength=1.0, calibration=None,
+                 fairness=None, fairness_strength=1.0, fairness_bound=None,
+                 fairness_confidence=0.9, calibration=None,
                  calibration_strength=1.0, post_calibration=None, decision="argmax",
                  batch_sampler=None, optimizer="adam", lr=1e-3, weight_decay=0.0,
                  batch_size=256, max_epochs=100, early_stopping=False, validation_fraction=0.1,
@@ -239,6 +260,8 @@ sampling_cooldown : deprecated
         self.sample_weight_strategy = sample_weight_strategy
         self.fairness = fairness
         self.fairness_strength = fairness_strength
+        self.fairness_bound = fairness_bound
+        self.fairness_confidence = fairness_confidence
         self.calibration = calibration
         self.calibration_strength = calibration_strength
         self.post_calibration = post_calibration
@@ -299,14 +322,22 @@ sampling_cooldown : deprecated
     def _fit(self, X, y, sample_weight, sensitive_features):
         """The three steps of ``fit``; returns the fitted attributes without setting any."""
         parts = resolve_parts(self)
+        bound = fairness_bound_spec(self, parts)
         device = resolve_device(self.device)
         data = prepare_training_data(self, X, y, sample_weight, sensitive_features,
-                                     needs_held_out=parts.needs_held_out(self.early_stopping))
+                                     needs_held_out=parts.needs_held_out(self.early_stopping)
+                                     or bound is not None)
         objective = training_objective(self, parts, data)
         sampler = batch_composition(self, parts.batch_sampler, data)
+        if bound is not None:
+            bound.attach(parts, data, device)
         net = train_network(self, parts, data, objective, sampler, device)
         history, sampled_mass = training_outcome(net, self.early_stopping, data.X, sampler)
-        fitted = post_process(parts, data, net, sampled_mass)
+        fitted = post_process(parts, data, net, sampled_mass,
+                              fit_rule=None if bound is None else bound.fit_rule(data))
+        if bound is not None:
+            fitted.update(bound.report(self, data, lambda index: self._fitted_predict(
+                fitted, data.X[index], data.sensitive, index)))
         encoder = data.group_encoder
         fitted.update(
             classes_=data.classes, n_features_in_=data.n_features_in, history_=history,
@@ -320,6 +351,14 @@ sampling_cooldown : deprecated
         if data.feature_names_in is not None:
             fitted["feature_names_in_"] = data.feature_names_in
         return fitted
+
+    def _fitted_predict(self, fitted, X, sensitive, index):
+        """Class codes of the fitted parts (before they are assigned) for encoded ``X``."""
+        logits = fitted["net_"].predict_logits(X) + fitted["_log_prior_shift"]
+        rows = None if sensitive is None else take_rows(sensitive, index)
+        if fitted["post_calibrator_"] is not None:
+            logits = fitted["post_calibrator_"].transform(logits, sensitive_features=rows)
+        return fitted["decision_rule_"].predict(softmax(logits, axis=1), sensitive_features=rows)
 
     def _logits(self, X):
         """Logits of the true class distribution (the training prior shift undone)."""

@@ -50,6 +50,8 @@ PARAMETER_CONSTRAINTS = {
     "class_weight": [Satisfies(lambda v: v is None or v == "balanced" or isinstance(v, dict),
                                "None, 'balanced' or a dict")],
     "fairness_strength": _number(0),
+    "fairness_bound": [None, *_number(0, 1, low_open=True, high_open=True)],
+    "fairness_confidence": _number(0, 1, low_open=True, high_open=True),
     "calibration_strength": _number(0),
     "optimizer": [Satisfies(lambda v: v in OPTIMIZERS if isinstance(v, str) else (
         isinstance(v, type) and issubclass(v, torch.optim.Optimizer)),

@@ -3,6 +3,8 @@ the post-hoc calibrator and the decision rule, fitted after training on held-out
 calibrator, a tuned threshold) or on the training rows (group thresholds).
 """
 
+from functools import partial
+
 import numpy as np
 import torch
 from scipy.special import softmax
@@ -13,9 +15,10 @@ from .postprocessing import GroupThresholds
 __all__ = ["post_process"]
 
 
-def post_process(parts, data, net, sampled_mass):
+def post_process(parts, data, net, sampled_mass, fit_rule=None):
     """The steps after training: the prior correction, then the post-hoc calibrator and
-    the decision rule; returns the fitted attributes they make."""
+    the decision rule; returns the fitted attributes they make. ``fit_rule(rule, proba, y,
+    **kwargs)`` replaces ``rule.fit`` (``fairness_bound`` sets a group rule's tolerance)."""
     prior, n_classes = data.class_prior(), data.n_classes
     effective = sampled_mass if sampled_mass is not None else np.bincount(
         data.y_codes, weights=data.weights, minlength=n_classes)
@@ -43,9 +46,9 @@ def post_process(parts, data, net, sampled_mass):
         if calibrator is not None:
             logits = calibrator.transform(logits, sensitive_features=sensitive_rows(index))
         proba = softmax(logits, axis=1)
-    rule.fit(proba, data.y_codes[index], sample_weight=data.user_weights[index],
-             sensitive_features=sensitive_rows(index), class_prior=prior,
-             log_prior_shift=shift)
+    (rule.fit if fit_rule is None else partial(fit_rule, rule))(
+        proba, data.y_codes[index], sample_weight=data.user_weights[index],
+        sensitive_features=sensitive_rows(index), class_prior=prior, log_prior_shift=shift)
     return {"net_": net, "class_prior_": prior, "_log_prior_shift": shift,
             "post_calibrator_": calibrator, "decision_rule_": rule,
             "threshold_": getattr(rule, "threshold_", None),

@@ -1,0 +1,267 @@
+"""``FairLossClassifier(fairness_bound=b)`` against what a user would pick instead, on repeated
+splits: is the stated bound met on the test rows, and at what accuracy?
+
+Run: ``.venv/bin/python benchmarks/bench_fairness_bound.py`` (every case, bound and method; a
+long run), or select: ``--cases adult_sex compas_race --metrics dp --bounds 0.02
+--methods fairloss fairloss_aware hgb_to --splits 10``. ``--quick``: COMPAS race, DP 0.03,
+3 splits, the fast methods. ``--out FILE`` appends the Markdown tables to FILE; ``--plot``
+writes the Pareto figure ``docs/img/fairness_bound.png``.
+
+Cases (70/30 splits stratified by the label, split seeds 0..n-1, ``_harness.make_preprocessor``
+fitted on the training rows; the protected attributes stay model inputs, as in the demo):
+``adult_sex``; ``adult_sexrace`` (sex x race cells; our term is intersectional);
+``compas_race`` (African-American, Caucasian and the four other races merged, as in
+``bench_fairness_tradeoff.py``); ``german_sex``.
+
+Methods (every one fitted on the training rows only; nothing is chosen on test rows):
+
+- ``fairloss``: ``FairLossClassifier(fairness=DemographicParity() or EqualizedOdds(),
+  fairness_bound=b, random_state=seed)``, default settings otherwise: group-blind.
+- ``fairloss_aware``: the same with ``fairness_strength=0`` and
+  ``decision=GroupThresholds()`` (DP only): group-aware.
+- ``fairloss_plain``: ``FairLossClassifier(random_state=seed)``, no fairness term.
+- ``hgb_to``: ``HistGradientBoostingClassifier`` + fairlearn ``ThresholdOptimizer(prefit=True)``
+  (randomised; group-aware).
+- ``hgb_gt``: the same HGB + ``GroupThresholds(tolerance=b)`` (DP only; group-aware).
+- ``eg_lr`` / ``eg_hgb``: fairlearn ``ExponentiatedGradient`` with the bound as
+  ``difference_bound``, on ``LogisticRegression`` / on HGB (randomised; group-blind).
+
+Per method: on how many splits the test metric met the bound, mean ± sd of accuracy, ROC AUC,
+ECE (15 bins) and fit seconds. Randomised fairlearn classifiers predict with
+``random_state=0``; their AUC and ECE come from ``_pmf_predict``. Each case also prints the
+binomial noise floor of the test metric (90 % one-sided, worst case ``r = 1/2``, the two
+smallest groups): a bound below it cannot be shown to hold on a test set of that size.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import warnings  # noqa: E402
+
+import _harness as bench  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from sklearn_fairloss import FairLossClassifier  # noqa: E402
+from sklearn_fairloss.fairness import (  # noqa: E402
+    DemographicParity,
+    EqualizedOdds,
+    GroupThresholds,
+)
+
+PLOT_PATH = bench.IMG_DIR / "fairness_bound.png"
+METRIC_COLUMN = {"dp": "DP diff", "eo": "EO diff"}
+
+
+def _compas_groups(S):
+    race = S["race"].to_numpy(dtype=object)
+    return np.where(np.isin(race, ["African-American", "Caucasian"]), race, "Other")
+
+
+CASES = {
+    "adult_sex": dict(dataset="adult", groups=lambda S: S["sex"].to_numpy(dtype=object),
+                      intersectional=False),
+    "adult_sexrace": dict(dataset="adult", groups=lambda S: S[["sex", "race"]].astype(str),
+                          intersectional=True),
+    "compas_race": dict(dataset="compas", groups=_compas_groups, intersectional=False),
+    "german_sex": dict(dataset="german", groups=lambda S: S["sex"].to_numpy(dtype=object),
+                       intersectional=False),
+}
+BOUNDS = (0.01, 0.02, 0.05)
+METHODS = ("fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt", "eg_lr",
+           "eg_hgb")
+QUICK = dict(cases=["compas_race"], metrics=["dp"], bounds=[0.03], splits=3,
+             methods=["fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt"])
+
+
+def _cells(groups):
+    """One label per row (the intersectional cell for several attributes)."""
+    if isinstance(groups, pd.DataFrame):
+        return groups.astype(str).agg(" x ".join, axis=1).to_numpy()
+    return np.asarray(groups, dtype=object).astype(str)
+
+
+def _term(metric, intersectional):
+    return (DemographicParity if metric == "dp" else EqualizedOdds)(
+        intersectional=intersectional)
+
+
+def _fairlearn_moment(metric, bound):
+    from fairlearn.reductions import DemographicParity as DP
+    from fairlearn.reductions import EqualizedOdds as EO
+
+    return (DP if metric == "dp" else EO)(difference_bound=bound)
+
+
+def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
+    """Fit one method on a split; returns ``(pred, proba, seconds)`` or None (not defined
+    for this metric)."""
+    X_tr, X_te, y_tr = data["X_tr"], data["X_te"], data["y_tr"]
+    if method.startswith("fairloss"):
+        params = dict(random_state=seed)
+        if method != "fairloss_plain":
+            params.update(fairness=_term(metric, case["intersectional"]), fairness_bound=bound)
+        if method == "fairloss_aware":
+            if metric != "dp":
+                return None
+            params.update(fairness_strength=0.0, decision=GroupThresholds())
+        model = FairLossClassifier(**params)
+        fit_params = {} if method == "fairloss_plain" else {"sensitive_features": groups_tr}
+        model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
+        predict_params = {"sensitive_features": groups_te} if method == "fairloss_aware" else {}
+        return model.predict(X_te, **predict_params), model.predict_proba(X_te), seconds
+    if method in ("hgb_to", "hgb_gt"):
+        if method == "hgb_gt" and metric != "dp":
+            return None
+        hgb, seconds = bench.timed(lambda: HistGradientBoostingClassifier(
+            random_state=seed).fit(X_tr, y_tr))
+        if method == "hgb_gt":
+            rule, more = bench.timed(lambda: GroupThresholds(tolerance=bound).fit(
+                hgb.predict_proba(X_tr), groups_tr))
+            proba = hgb.predict_proba(X_te)
+            return rule.predict(proba, groups_te), proba, seconds + more
+        from fairlearn.postprocessing import ThresholdOptimizer
+
+        to = ThresholdOptimizer(estimator=hgb, prefit=True, predict_method="predict_proba",
+                                constraints="demographic_parity" if metric == "dp"
+                                else "equalized_odds")
+        X64 = X_tr.astype(np.float64)
+        to, more = bench.timed(lambda: to.fit(X64, y_tr, sensitive_features=groups_tr))
+        X64_te = X_te.astype(np.float64)
+        return (to.predict(X64_te, sensitive_features=groups_te, random_state=0),
+                to._pmf_predict(X64_te, sensitive_features=groups_te), seconds + more)
+    from fairlearn.reductions import ExponentiatedGradient
+
+    base = (LogisticRegression(max_iter=1000) if method == "eg_lr"
+            else HistGradientBoostingClassifier(random_state=seed))
+    eg = ExponentiatedGradient(base, _fairlearn_moment(metric, bound))
+    eg, seconds = bench.timed(lambda: eg.fit(X_tr, y_tr, sensitive_features=groups_tr))
+    return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds
+
+
+def noise_floor(y, groups, metric, confidence=0.9):
+    """90 % one-sided binomial noise of a rate gap between the two smallest test groups
+    (worst case rate 1/2; for EO the smaller of the positive and negative rows)."""
+    cells = pd.Series(_cells(groups))
+    if metric == "dp":
+        sizes = cells.value_counts().to_numpy()
+    else:
+        sizes = np.minimum(cells[y == 1].value_counts(), cells[y == 0].value_counts()).to_numpy()
+    small = np.sort(sizes)[:2]
+    return float(norm.ppf(confidence) * np.sqrt(0.25 / small[0] + 0.25 / small[1]))
+
+
+def run(args, print_fn=print):
+    rows, floors = [], {}
+    for case_name in args.cases:
+        case = CASES[case_name]
+        for seed in range(args.splits):
+            data = bench.load_split(case["dataset"], seed)
+            groups_tr, groups_te = case["groups"](data["S_tr"]), case["groups"](data["S_te"])
+            for metric in args.metrics:
+                floors[(case_name, metric)] = noise_floor(data["y_te"], groups_te, metric)
+                for bound in args.bounds:
+                    for method in args.methods:
+                        if method in ("fairloss_plain",) and bound != args.bounds[0]:
+                            continue
+                        with warnings.catch_warnings(record=True) as caught:
+                            warnings.simplefilter("always")
+                            out = fit_method(method, data, groups_tr, groups_te, case, metric,
+                                             bound, seed)
+                        if out is None:
+                            continue
+                        pred, proba, seconds = out
+                        row = bench.evaluate(data["y_te"], pred, proba,
+                                             ["accuracy", "ROC AUC", "ECE", METRIC_COLUMN[metric]],
+                                             seconds, _cells(groups_te), clip=True)
+                        value = row.pop(METRIC_COLUMN[metric])
+                        row.update(case=case_name, metric=metric, bound=bound, method=method,
+                                   seed=seed, value=value, met=float(value <= bound),
+                                   warned=float(any("fairness_bound" in str(w.message)
+                                                    for w in caught)),
+                                   key=f"{case_name} {metric} {bound:g} {method}")
+                        rows.append(row)
+                        print_fn(f"  {row['key']} split {seed}: acc {row['accuracy']:.4f} "
+                                 f"{metric} {value:.4f} AUC {row['ROC AUC']:.4f} ECE "
+                                 f"{row['ECE']:.4f} {seconds:.1f}s", flush=True)
+    return rows, floors
+
+
+def table(rows, floors):
+    """Markdown table: one line per case, metric, bound and method."""
+    agg = bench.aggregate(rows, "key", ["accuracy", "ROC AUC", "ECE", "fit s", "value", "met",
+                                        "warned"],
+                          sd=["accuracy", "ROC AUC", "ECE", "fit s", "value"],
+                          keep=["case", "metric", "bound", "method"])
+    lines = ["| case | metric | bound | method | met | test value | accuracy | ROC AUC | ECE "
+             "| fit s | warned |", "|" + "---|" * 11]
+    for r in agg:
+        n = sum(1 for x in rows if x["key"] == r["key"])
+        lines.append(
+            f"| {r['case']} | {r['metric'].upper()} (floor {floors[(r['case'], r['metric'])]:.3f})"
+            f" | {r['bound']:g} | {r['method']} | {round(r['met'] * n)}/{n} | "
+            f"{r['value']:.4f} ± {r['value sd']:.4f} | {r['accuracy']:.4f} ± "
+            f"{r['accuracy sd']:.4f} | {r['ROC AUC']:.4f} ± {r['ROC AUC sd']:.4f} | "
+            f"{r['ECE']:.4f} ± {r['ECE sd']:.4f} | {r['fit s']:.1f} ± {r['fit s sd']:.1f} | "
+            f"{round(r['warned'] * n)}/{n} |")
+    return "\n".join(lines), agg
+
+
+def plot(agg, path=PLOT_PATH):
+    """Pareto figure: mean test metric against mean accuracy (± sd), one panel per case and
+    metric, the bound as a vertical line."""
+    plt = bench.pyplot()
+    panels = list(dict.fromkeys((r["case"], r["metric"]) for r in agg))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5), squeeze=False)
+    for ax, (case, metric) in zip(axes[0], panels):
+        mine = [r for r in agg if (r["case"], r["metric"]) == (case, metric)]
+        for r in mine:
+            ax.errorbar(r["value"], r["accuracy"], xerr=r["value sd"], yerr=r["accuracy sd"],
+                        fmt="o", capsize=3)
+            ax.annotate(f"{r['method']} {r['bound']:g}", (r["value"], r["accuracy"]),
+                        fontsize=7, xytext=(4, 3), textcoords="offset points")
+        for bound in sorted({r["bound"] for r in mine}):
+            ax.axvline(bound, color="grey", lw=0.6, ls="--")
+        ax.set_xlabel(f"test {metric.upper()} difference (mean ± sd)")
+        ax.set_ylabel("test accuracy (mean ± sd)")
+        ax.set_title(f"{case}, {metric.upper()}")
+    bench.save_figure(fig, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--metrics", nargs="+", choices=["dp", "eo"], default=["dp", "eo"])
+    parser.add_argument("--bounds", nargs="+", type=float, default=list(BOUNDS))
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--out", default=None, help="append the Markdown table to this file")
+    parser.add_argument("--plot", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    torch.set_num_threads(1)
+    logging.getLogger("fairlearn").setLevel(logging.ERROR)
+    rows, floors = run(args)
+    text, agg = table(rows, floors)
+    print(text)
+    if args.out:
+        with open(args.out, "a") as handle:
+            handle.write(f"\n<!-- {' '.join(os.sys.argv[1:])} -->\n{text}\n")
+    if args.plot:
+        plot(agg)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""``FairLossClassifier(fairness_bound=...)``: the stated bound held on fresh rows of the same
+distribution, the confidence margin against an independent computation (and by simulation),
+the collapse warning, determinism and the errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from sklearn_fairloss import FairLossClassifier
+from sklearn_fairloss._fairness_bound import rate_gap_upper_bound
+from sklearn_fairloss.fairness import DistanceCovariance, EqualizedOdds
+from sklearn_fairloss.postprocessing import GroupThresholds
+
+SMALL = dict(hidden_layer_sizes=(16,), lr=0.01, batch_size=256, max_epochs=40,
+             n_iter_no_change=5, random_state=0)
+
+
+def _biased(n, seed):
+    """Two groups (30 % / 70 %); the label and a feature depend on the group, so that an
+    unconstrained model's positive rates differ by about 0.3."""
+    rng = np.random.default_rng(seed)
+    group = (rng.random(n) < 0.3).astype(int)
+    z = rng.normal(size=n) + 1.0 * group
+    y = (z + 0.7 * rng.normal(size=n) > 0.8).astype(int)
+    X = np.column_stack([z + 0.3 * rng.normal(size=n), rng.normal(size=n), group])
+    return X.astype(np.float32), y, group
+
+
+def _dp(pred, group):
+    return abs(pred[group == 1].mean() - pred[group == 0].mean())
+
+
+def _agresti_caffo_upper(x1, n1, x2, n2, confidence):
+    """One-sided upper bound of p1 - p2 by Agresti and Caffo (2000), written out here."""
+    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
+    se = np.sqrt(p1 * (1 - p1) / (n1 + 2) + p2 * (1 - p2) / (n2 + 2))
+    return p1 - p2 + norm.ppf(confidence) * se
+
+
+def test_margin_matches_agresti_caffo_written_out():
+    pred = np.r_[np.ones(37), np.zeros(163), np.ones(25), np.zeros(75)]
+    groups = np.r_[np.zeros(200, int), np.ones(100, int)]
+    bound = rate_gap_upper_bound(pred, None, [groups], confidence=0.95)
+    expected = max(_agresti_caffo_upper(37, 200, 25, 100, 0.95),
+                   _agresti_caffo_upper(25, 100, 37, 200, 0.95))
+    assert bound.value == pytest.approx(0.25 - 0.185)
+    assert bound.upper == pytest.approx(expected)
+
+
+def test_equalized_odds_bound_takes_the_worse_of_the_two_rates():
+    rng = np.random.default_rng(1)
+    y, groups = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    pred = (rng.random(400) < 0.3 + 0.3 * y + 0.1 * groups).astype(int)
+    bound = rate_gap_upper_bound(pred, y, [groups], conditions=(1, 0), confidence=0.9)
+    uppers, gaps = [], []
+    for label in (1, 0):
+        x = [pred[(y == label) & (groups == g)].sum() for g in (0, 1)]
+        n = [((y == label) & (groups == g)).sum() for g in (0, 1)]
+        gaps.append(abs(x[0] / n[0] - x[1] / n[1]))
+        uppers += [_agresti_caffo_upper(x[0], n[0], x[1], n[1], 0.9),
+                   _agresti_caffo_upper(x[1], n[1], x[0], n[0], 0.9)]
+    assert bound.value == pytest.approx(max(gaps))
+    assert bound.upper == pytest.approx(max(uppers))
+
+
+def test_upper_bound_covers_the_true_gap_at_the_stated_confidence():
+    # simulation: groups of 80 and 300 rows with true rates 0.2 and 0.3 (true gap 0.1)
+    rng = np.random.default_rng(0)
+    groups = np.r_[np.zeros(80, int), np.ones(300, int)]
+    rates = np.where(groups == 0, 0.2, 0.3)
+    covered = [rate_gap_upper_bound((rng.random(380) < rates).astype(int), None, [groups],
+                                    confidence=0.9).upper >= 0.1 for _ in range(2000)]
+    assert 0.88 <= np.mean(covered) <= 0.95
+
+
+@pytest.fixture(scope="module")
+def biased():
+    return _biased(4000, 0), _biased(40000, 1)
+
+
+@pytest.fixture(scope="module")
+def bounded(biased):
+    (X, y, group), _ = biased
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return FairLossClassifier(**SMALL, fairness="demographic_parity",
+                                  fairness_bound=0.05).fit(X, y, sensitive_features=group)
+
+
+def test_bound_is_met_on_fresh_rows_and_not_without_it(biased, bounded):
+    (X, y, group), (X_new, y_new, group_new) = biased
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = FairLossClassifier(**SMALL, fairness="demographic_parity").fit(
+            X, y, sensitive_features=group)
+    assert _dp(plain.predict(X_new), group_new) > 0.1
+    assert _dp(bounded.predict(X_new), group_new) <= 0.05
+    assert (bounded.predict(X_new) == y_new).mean() > y_new.mean() + 0.05  # not constant
+    # fitted attributes: the held-out value plus the margin meets the bound
+    assert bounded.fairness_valid_ + bounded.fairness_margin_ <= 0.05
+    assert bounded.fairness_margin_ > 0
+    assert bounded.fairness_strength_ > 0
+    assert {"bound_strength", "bound_valid", "bound_upper"} <= set(bounded.net_.history[-1])
+
+
+def test_same_random_state_gives_identical_predictions(biased, bounded):
+    (X, y, group), (X_new, _, _) = biased
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = FairLossClassifier(**SMALL, fairness="demographic_parity",
+                                   fairness_bound=0.05).fit(X, y, sensitive_features=group)
+    np.testing.assert_array_equal(again.predict_proba(X_new), bounded.predict_proba(X_new))
+
+
+def test_group_aware_bound_is_met_on_fresh_rows(biased):
+    (X, y, group), (X_new, y_new, group_new) = biased
+    clf = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.03,
+                             fairness_strength=0.0, decision=GroupThresholds())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y, sensitive_features=group)
+    pred = clf.predict(X_new, sensitive_features=group_new)
+    assert _dp(pred, group_new) <= 0.03
+    assert clf.group_thresholds_.tolerance_ < 0.03
+    assert (pred == y_new).mean() > y_new.mean() + 0.05
+
+
+def test_collapse_warns_naming_the_bound():
+    # the only feature is the group and the label is the group: every informative model has
+    # a positive-rate gap near 1, so only a constant model meets the bound
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 2, 1500)
+    y = np.where(rng.random(1500) < 0.9, group, 1 - group)
+    X = group[:, None].astype(np.float32)
+    clf = FairLossClassifier(**{**SMALL, "max_epochs": 15}, fairness="demographic_parity",
+                             fairness_bound=0.05)
+    with pytest.warns(UserWarning, match=r"fairness_bound=0.05 .*(near-\)constant|not met)"):
+        clf.fit(X, y, sensitive_features=group)
+    assert clf.predict(X).shape == (1500,)  # still usable
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(fairness_bound=0.05), "set fairness="),
+    (dict(fairness="demographic_parity", fairness_bound=1.5), "fairness_bound"),
+    (dict(fairness="demographic_parity", fairness_bound=0.0), "fairness_bound"),
+    (dict(fairness="demographic_parity", fairness_bound=0.1, fairness_confidence=1.0),
+     "fairness_confidence"),
+    (dict(fairness=DistanceCovariance(), fairness_bound=0.05), "no such metric"),
+    (dict(fairness="demographic_parity", fairness_bound=0.05, decision="f1"),
+     "decision='argmax'"),
+    (dict(fairness=EqualizedOdds(), fairness_bound=0.05, decision=GroupThresholds()),
+     "equalized odds"),
+])
+def test_clear_errors(params, match):
+    X, y, group = _biased(200, 0)
+    with pytest.raises(ValueError, match=match):
+        FairLossClassifier(**{**SMALL, "max_epochs": 1}, **params).fit(
+            X, y, sensitive_features=group)
+    assert not hasattr(FairLossClassifier(), "net_")
+
+
+def test_multiclass_is_refused():
+    X, y, group = _biased(200, 0)
+    y = y + (X[:, 1] > 1)
+    with pytest.raises(ValueError, match="binary y"):
+        FairLossClassifier(**{**SMALL, "max_epochs": 1}, fairness="demographic_parity",
+                           fairness_bound=0.05).fit(X, y, sensitive_features=group)
+
+
+def test_group_thresholds_post_process_gradient_boosting(biased):
+    """GroupThresholds on any classifier's probabilities: fitted on HGB's, the positive-rate
+    gap on fresh rows stays near the tolerance; a group unseen in fit warns, by default."""
+    (X, y, group), (X_new, _, group_new) = biased
+    hgb = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    rule = GroupThresholds(tolerance=0.02).fit(hgb.predict_proba(X), group)
+    before = _dp((hgb.predict_proba(X_new)[:, 1] >= 0.5).astype(int), group_new)
+    after = _dp(rule.predict(hgb.predict_proba(X_new), group_new), group_new)
+    assert before > 0.1 and after <= 0.02 + 3 * np.sqrt(0.25 / 1200)
+    with pytest.warns(UserWarning, match="not seen in fit"):
+        pred = rule.predict(hgb.predict_proba(X_new[:5]), np.full(5, 7))
+    np.testing.assert_array_equal(pred, hgb.predict(X_new[:5]))
