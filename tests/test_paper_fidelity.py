@@ -270,3 +270,17 @@ def test_fis_w2_is_the_small_blur_limit_of_the_authors_sinkhorn_divergence():
     fine = geomloss.SamplesLoss(loss="sinkhorn", p=2, blur=0.005, scaling=0.95)
     assert float(_half_w2_squared(x, a, y, b)) == pytest.approx(
         float(fine(a, x[:, None], b, y[:, None])), rel=0.02)
+
+
+# --- GCE (Zhang & Sabuncu 2018) ----------------------------------------------------------
+
+
+def test_gce_default_is_the_papers_q():
+    from sklearn_fairloss.losses import GeneralizedCrossEntropyLoss
+
+    logits = torch.tensor([[0.3, -0.2], [1.0, 2.0], [-1.0, 0.5]], dtype=torch.float64)
+    y = torch.tensor([0, 1, 0])
+    p = torch.softmax(logits, 1)[torch.arange(3), y].numpy()
+    q = 0.7  # the paper's choice for its experiments (Section 4)
+    expected = np.mean((1 - p**q) / q)
+    assert float(GeneralizedCrossEntropyLoss()(logits, y)) == pytest.approx(expected, rel=1e-12)
