@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._fairness_bound import fairness_bound_spec
 from ._net import resolve_device
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
-from ._prepare import check_same_length, densify, prepare_training_data, take_rows
+from ._prepare import check_same_length, encode_features, prepare_training_data, take_rows
 from ._training import batch_composition, train_network, training_objective, training_outcome
 from ._validation import split_sensitive_columns
 
@@ -42,6 +42,23 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Activation after each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden activation, in ``[0, 1)``.
+    ensemble_size : int, default=1
+        ``k > 1`` trains TabM's parameter-efficient ensemble of ``k`` MLPs (Gorishniy et al.
+        2025, the authors' ``tabm`` package; hidden layers of one width) and predicts with the
+        members' mean probability; ``1``: one MLP.
+    numerical_embedding : {"periodic", "piecewise_linear"} or None, default="periodic"
+        Embedding of each numeric column before the hidden layers (Gorishniy et al. 2022, the
+        authors' ``rtdl_num_embeddings``): periodic (PLR, lite), piecewise-linear (PLE), or
+        None (the scaled values themselves).
+    categorical_features : "from_dtype", None or array-like, default="from_dtype"
+        Categorical columns, each given a learned embedding per category (unseen or missing
+        categories at predict share one): ``"from_dtype"`` takes the non-numeric columns of a
+        DataFrame (``object``, ``string``, ``category``), as ``HistGradientBoostingClassifier``
+        does; or column names, positions or a boolean mask; None: all columns numeric.
+    feature_scaling : {"quantile", "standard"} or None, default="quantile"
+        Scaling of the numeric columns, learned in ``fit``: scikit-learn's
+        ``QuantileTransformer`` to a normal distribution, ``StandardScaler``, or None (as
+        given; scale them yourself).
     loss : str or LossBase, default="cross_entropy"
         The data loss: a string alias of :data:`sklearn_fairloss.losses.LOSSES` or a loss
         object (its parameters are tunable as ``loss__<param>``).
@@ -61,21 +78,21 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         scaling reweights the per-row data losses by ``multiplier ** fairness_strength``.
         Its parameters are tunable as ``fairness__<param>``.
     fairness_strength : float, default=1.0
-        Weight of the fairness term, ``>= 0``; ``0`` trains as without it. With
-        ``fairness_bound``, the strength the search starts from.
+        Weight of the fairness term, ``>= 0``; ``0`` trains as without it. Not used with
+        ``fairness_bound`` (the penalty is then off).
     fairness_bound : float or None, default=None
         The largest allowed value, on unseen data, of the metric of ``fairness=`` (binary
         ``y``): the demographic parity difference (``DemographicParity``), the equalized odds
         difference (``EqualizedOdds``) or the equal opportunity difference
         (``EqualOpportunity``), in ``(0, 1)``; per intersectional cell with
-        ``intersectional=True``. The model chooses its strength from the training rows alone
-        (held-out split: ``validation_fraction``) so that a one-sided upper confidence bound
-        of the metric (level ``fairness_confidence``, margins from the group sizes) meets it.
-        With ``decision="argmax"`` the model needs no groups at predict (group-blind): the
-        strength follows dual ascent during training and the most accurate held-out epoch
+        ``intersectional=True``. It is reached from the training rows alone (held-out split:
+        ``validation_fraction``): a one-sided upper confidence bound of the metric (level
+        ``fairness_confidence``, margins from the group sizes) must meet it. With
+        ``decision="argmax"`` the model needs no groups at predict (group-blind): per-group
+        class weights follow dual ascent during training and the held-out epoch of lowest loss
         that meets the bound is kept. With ``decision=GroupThresholds(...)`` (group-aware) the
-        thresholds' tolerance is set to the bound less the margin. A warning says when only a
-        (near-)constant model meets it. See the "Fairness you state" page of the docs.
+        thresholds' tolerance is the bound less the margin. A warning says when only a
+        (near-)constant model meets it, or none. See docs/fairness_bound.md.
     fairness_confidence : float, default=0.9
         Confidence of the upper bound used by ``fairness_bound``, in ``(0, 1)``.
     batch_sampler : None, "stratified" or a batch sampler, default=None
@@ -209,9 +226,12 @@ sampling_cooldown : deprecated
         loss minus the data loss) and ``fairness_strength`` (after warm-up).
     n_iter_ : int
         Number of epochs run.
-    fairness_strength_, fairness_valid_, fairness_margin_ : float
-        With ``fairness_bound``: the strength of the kept model, its metric on the held-out
-        rows, and the margin of the upper confidence bound for their group sizes.
+    fairness_valid_, fairness_margin_ : float
+        With ``fairness_bound``: the metric of the fitted model on the held-out rows, and the
+        margin of its upper confidence bound for their group sizes.
+    fairness_offsets_ : list of ndarray or None
+        Group-blind ``fairness_bound``: the log-odds class-weight offset of each group (per
+        attribute, or per cell), as chosen.
     fit_time_ : float
         Seconds spent in ``fit``.
 
@@ -242,7 +262,8 @@ sampling_cooldown : deprecated
     _parameter_constraints = PARAMETER_CONSTRAINTS
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
-                 loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
+                 ensemble_size=1, numerical_embedding="periodic",
+                 categorical_features="from_dtype", feature_scaling="quantile", loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
                  fairness=None, fairness_strength=1.0, fairness_bound=None,
                  fairness_confidence=0.9, calibration=None,
                  calibration_strength=1.0, post_calibration=None, decision="argmax",
@@ -255,6 +276,10 @@ sampling_cooldown : deprecated
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
+        self.numerical_embedding = numerical_embedding
+        self.categorical_features = categorical_features
+        self.feature_scaling = feature_scaling
         self.loss = loss
         self.class_weight = class_weight
         self.sample_weight_strategy = sample_weight_strategy
@@ -294,7 +319,8 @@ sampling_cooldown : deprecated
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (float64 is cast to float32; sparse matrices are densified).
+            Features: numbers, and (see ``categorical_features``) text or categorical columns
+            of a DataFrame (sparse matrices are densified).
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -330,7 +356,7 @@ sampling_cooldown : deprecated
         objective = training_objective(self, parts, data)
         sampler = batch_composition(self, parts.batch_sampler, data)
         if bound is not None:
-            bound.attach(parts, data, device)
+            bound.attach(parts, data, objective, device)
         net = train_network(self, parts, data, objective, sampler, device)
         history, sampled_mass = training_outcome(net, self.early_stopping, data.X, sampler)
         fitted = post_process(parts, data, net, sampled_mass,
@@ -345,7 +371,7 @@ sampling_cooldown : deprecated
             sensitive_groups_=None if encoder is None else encoder.categories_,
             loss_=objective.loss, fairness_=objective.fairness,
             calibration_=objective.calibration, sample_weight_strategy_=data.strategy,
-            _sensitive_columns=data.sensitive_columns,
+            _sensitive_columns=data.sensitive_columns, _feature_encoder=data.feature_encoder,
             _dropped_sensitive_columns=None if self.sensitive_as_input else data.sensitive_columns)
         self.__dict__.pop("feature_names_in_", None)
         if data.feature_names_in is not None:
@@ -366,8 +392,7 @@ sampling_cooldown : deprecated
         dropped = self._dropped_sensitive_columns
         if dropped and isinstance(X, pd.DataFrame):
             X = X.drop(columns=[c for c in dropped if c in X.columns])
-        X = densify(validate_data(self, X, dtype=np.float32, accept_sparse=True, reset=False))
-        return self.net_.predict_logits(X) + self._log_prior_shift
+        return self.net_.predict_logits(encode_features(self, X)) + self._log_prior_shift
 
     def _predict_sensitive(self, X, sensitive_features, needed_by):
         """``sensitive_features`` for predicting on ``X``: as given, else the columns of a

@@ -33,17 +33,10 @@ from skorch.callbacks import (
 from skorch.helper import predefined_split
 from torch import nn
 
-__all__ = ["MLP", "TensorRows", "TensorBatchIterator", "TrainingObjective", "FairLossNet",
+from ._backbone import TabularNetwork, numerical_bins
+
+__all__ = ["TensorRows", "TensorBatchIterator", "TrainingObjective", "FairLossNet",
            "SamplingSchedule", "build_net", "resolve_device", "stratified_permutation"]
-
-ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "logistic": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "identity": nn.Identity,
-}
-
 
 def resolve_device(device):
     """Return the torch device string for ``device`` (``"auto"``: CUDA when present)."""
@@ -61,28 +54,6 @@ def resolve_device(device):
             "or device='cpu'."
         )
     return str(device)
-
-
-class MLP(nn.Module):
-    """Fully connected network: ``n_features -> hidden layers -> n_classes`` logits."""
-
-    def __init__(self, n_features, n_classes, hidden_layer_sizes=(64, 64), activation="relu",
-                 dropout=0.0):
-        super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers.append(nn.Linear(width, size))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        layers.append(nn.Linear(width, n_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, X, **batch_extras):
-        # The batch also carries sample_weight and sensitive attributes for the loss.
-        return self.layers(X)
 
 
 class TensorRows:
@@ -374,6 +345,13 @@ class FairLossNet(NeuralNet):
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if y_pred.ndim == 3:
+            # a TabM ensemble in training: every member's logits, each member trained on the
+            # whole batch, so the objective sees k copies of each row (TabM's training rule)
+            k = y_pred.shape[1]
+            y_pred, y_true = y_pred.flatten(0, 1), y_true.repeat_interleave(k)
+            X = {key: value.repeat_interleave(k, dim=0) for key, value in X.items()
+                 if key != "X"}
         total, terms = self.criterion_(y_pred, y_true, X, training=training)
         if training:
             for name, value in terms.items():
@@ -403,7 +381,7 @@ class FairLossNet(NeuralNet):
             chunk = torch.as_tensor(chunk).to(self.device)
             out.append(module(chunk).double().cpu())
         if not out:
-            return np.empty((0, module.layers[-1].out_features))
+            return np.empty((0, self.module__n_classes))
         return torch.cat(out).numpy()
 
 
@@ -414,13 +392,17 @@ def _stopping_rule(early_stopping, patience, tol, verbose):
                          threshold_mode="abs", load_best=bool(early_stopping), sink=sink)
 
 
-def build_net(*, n_features, n_classes, objective, optimizer, train_rows, valid_rows,
+def build_net(*, n_numerical, cardinalities, n_classes, objective, optimizer, train_rows, valid_rows,
               sampler, settings, user_callbacks, seed, device):
     """A :class:`FairLossNet` for one fit, with every schedule as a callback.
 
     Parameters
     ----------
-    n_features, n_classes : int
+    n_numerical : int
+        Numeric columns of the encoded features (the first ones).
+    cardinalities : list of int
+        Codes per categorical column (the remaining ones).
+    n_classes : int
     objective : TrainingObjective
     optimizer : torch.optim.Optimizer class
     train_rows, valid_rows : TensorRows, TensorRows or None
@@ -429,7 +411,8 @@ def build_net(*, n_features, n_classes, objective, optimizer, train_rows, valid_
         ``{"strata": tensor or None, "weights": tensor or None, "uniform_from": int}``: the
         batch composition (stratified batches, or temperature sampling and its cooldown).
     settings : dict
-        ``hidden_layer_sizes``, ``activation``, ``dropout``, ``lr``, ``weight_decay``,
+        ``hidden_layer_sizes``, ``activation``, ``dropout``, ``ensemble_size``,
+        ``numerical_embedding``, ``lr``, ``weight_decay``,
         ``batch_size``, ``max_epochs``, ``early_stopping``, ``n_iter_no_change``, ``tol``,
         ``verbose``.
     user_callbacks : list of (str, skorch.callbacks.Callback)
@@ -446,10 +429,17 @@ def build_net(*, n_features, n_classes, objective, optimizer, train_rows, valid_
     if sampler["weights"] is not None:
         callbacks.append(("sampling_schedule",
                           SamplingSchedule(sampler["weights"], sampler["uniform_from"])))
+    embedding = settings["numerical_embedding"]
+    bins = (numerical_bins(train_rows.X[:, :n_numerical].cpu())
+            if embedding == "piecewise_linear" and n_numerical else None)
     return FairLossNet(
-        module=MLP,
-        module__n_features=n_features,
+        module=TabularNetwork,
+        module__n_numerical=n_numerical,
+        module__cardinalities=list(cardinalities),
         module__n_classes=n_classes,
+        module__ensemble_size=int(settings["ensemble_size"]),
+        module__numerical_embedding=embedding,
+        module__bins=bins,
         module__hidden_layer_sizes=settings["hidden_layer_sizes"],
         module__activation=settings["activation"],
         module__dropout=float(settings["dropout"]),

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
-from ._net import ACTIVATIONS
+from ._backbone import ACTIVATIONS, NUMERICAL_EMBEDDINGS
+from ._features import FEATURE_SCALINGS
 from ._param_validation import InstanceOf, Integer, Options, Real, Satisfies, validate_params
 from ._registry import resolve_alias
 from .calibration import get_calibration_penalty, get_post_calibrator
@@ -47,6 +48,13 @@ PARAMETER_CONSTRAINTS = {
     "hidden_layer_sizes": [Satisfies(_is_sizes, "a tuple of positive integers")],
     "activation": [Options(*ACTIVATIONS)],
     "dropout": _number(0, 1, high_open=True),
+    "ensemble_size": [Integer(1)],
+    "numerical_embedding": [None, Options(*NUMERICAL_EMBEDDINGS[:-1])],
+    "feature_scaling": [None, Options(*FEATURE_SCALINGS[:-1])],
+    "categorical_features": [Satisfies(
+        lambda v: v is None or (isinstance(v, str) and v == "from_dtype")
+        or (not isinstance(v, str) and np.ndim(v) == 1),
+        "'from_dtype', None or an array-like of column names, positions or a boolean mask")],
     "class_weight": [Satisfies(lambda v: v is None or v == "balanced" or isinstance(v, dict),
                                "None, 'balanced' or a dict")],
     "fairness_strength": _number(0),
@@ -184,6 +192,9 @@ def resolve_parts(est):
     validate_params(est)
     sizes = est.hidden_layer_sizes
     sizes = (sizes,) if isinstance(sizes, int) else tuple(int(s) for s in sizes)
+    if est.ensemble_size > 1 and len(set(sizes)) > 1:
+        raise ValueError(f"ensemble_size={est.ensemble_size} (TabM) needs hidden layers of one "
+                         f"width; got hidden_layer_sizes={est.hidden_layer_sizes!r}.")
     optimizer = OPTIMIZERS.get(est.optimizer, est.optimizer)
     calibration = get_calibration_penalty(est.calibration)
     if calibration is None and est.calibration_strength != 1.0:

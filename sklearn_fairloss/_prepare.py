@@ -17,13 +17,15 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
+from ._features import FeatureEncoder, categorical_columns
 from ._groups import GroupEncoder
 from ._validation import check_sample_weight, short_list, split_sensitive_columns
 from .weighting import check_strategy
 
-__all__ = ["TrainingData", "check_same_length", "densify", "prepare_training_data"]
+__all__ = ["TrainingData", "check_same_length", "densify", "encode_features",
+           "prepare_training_data"]
 
 
 def densify(X):
@@ -62,7 +64,8 @@ class TrainingData:
     """The validated training data of one ``fit``, as the training and post-processing
     steps consume it.
 
-    ``X`` is float32 and dense; ``y_codes`` index ``classes``; ``user_weights`` are the
+    ``X`` is float32 and dense, encoded by ``feature_encoder`` (numeric columns scaled, then
+    categorical codes); ``y_codes`` index ``classes``; ``user_weights`` are the
     user's ``sample_weight`` (ones without); ``weights`` the training weights (user weights x
     the weighting strategy's x the class weights); ``sensitive`` the protected attributes as
     given (None without), ``groups`` their codes from ``group_encoder``; ``valid_index`` the
@@ -70,6 +73,7 @@ class TrainingData:
     """
 
     X: np.ndarray
+    feature_encoder: object
     y_codes: np.ndarray
     classes: np.ndarray
     n_features_in: int
@@ -114,40 +118,80 @@ def class_weight_per_class(class_weight, classes, y_codes):
     raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {class_weight!r}.")
 
 
-def _validate_X_y(estimator, X, y, sensitive_features):
-    """Take sensitive columns out of a DataFrame ``X``, then validate ``X`` and ``y`` on a
+def _validate_X_y(estimator, X, y, sensitive_features, seed):
+    """Take sensitive columns out of a DataFrame ``X``, validate ``X`` and ``y`` on a
     parameter copy of ``estimator`` (so that its messages and tags apply, and nothing is set on
-    the estimator itself)."""
+    the estimator itself), and encode ``X`` for the network (:class:`FeatureEncoder`)."""
     sensitive, columns = split_sensitive_columns(X, sensitive_features)
     if columns is not None and not estimator.sensitive_as_input:
         X = X.drop(columns=columns)
-    elif columns is not None:
-        text = [c for c in columns if not pd.api.types.is_numeric_dtype(X[c])]
-        if text:
-            raise ValueError(
-                f"sensitive_features column(s) {text} are not numeric but stay model inputs "
-                "(sensitive_as_input=True): pass sensitive_as_input=False to use them as groups "
-                "only, or encode them (e.g. OneHotEncoder) before the estimator.")
-    if isinstance(X, pd.DataFrame):
-        text = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c])
-                                             or pd.api.types.is_bool_dtype(X[c]))]
-        if text:
-            raise ValueError(
-                f"X has non-numeric column(s) {short_list(text)}; {type(estimator).__name__} "
-                "needs numbers. Encode them first, e.g. make_pipeline(make_column_transformer("
-                "(OneHotEncoder(handle_unknown='ignore'), cols), remainder='passthrough'), "
-                "estimator).")
     check_same_length(X, y=y)
     schema = clone(estimator)
-    X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)
+    encoder = FeatureEncoder(estimator.categorical_features, estimator.feature_scaling, seed)
+    X = _with_categorical_dtypes(X, estimator.categorical_features)
+    if _categorical_positions(X, estimator.categorical_features):
+        validate_data(schema, X, skip_check_array=True)
+        y = column_or_1d(y, warn=True)
+        X = encoder.fit_transform(X)
+    else:
+        _refuse_text(estimator, X, columns)
+        X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)
+        X = encoder.fit_transform(densify(X))
     check_classification_targets(y)
     classes, y_codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"{type(estimator).__name__} needs at least 2 classes in y; got 1 "
                          f"class: {classes.tolist()}.")
     names = getattr(schema, "feature_names_in_", None)
-    return densify(X), y, y_codes.astype(np.int64), classes, schema.n_features_in_, names, \
+    return X, encoder, y, y_codes.astype(np.int64), classes, schema.n_features_in_, names, \
         sensitive, columns
+
+
+def _with_categorical_dtypes(X, categorical_features):
+    """A list or other non-array ``X`` with explicit categorical positions, as an object
+    array (so that its text columns survive until the encoder)."""
+    if (categorical_features is None or isinstance(categorical_features, str)
+            or hasattr(X, "shape")):
+        return X
+    return np.asarray(X, dtype=object)
+
+
+def _categorical_positions(X, categorical_features):
+    if not hasattr(X, "shape") or len(X.shape) != 2:
+        return []  # validate_data gives the usual message for this X
+    return categorical_columns(X, categorical_features)
+
+
+def _refuse_text(estimator, X, sensitive_columns):
+    """With ``categorical_features=None``, text columns of a DataFrame are an error that
+    names them and the fix."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    text = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c])
+                                         or pd.api.types.is_bool_dtype(X[c]))]
+    sensitive = [c for c in text if c in set(sensitive_columns or ())]
+    if sensitive:
+        raise ValueError(
+            f"sensitive_features column(s) {sensitive} are not numeric but stay model inputs "
+            "(sensitive_as_input=True) with categorical_features=None: pass "
+            "sensitive_as_input=False to use them as groups only, or "
+            "categorical_features='from_dtype' to embed them.")
+    if text:
+        raise ValueError(
+            f"X has non-numeric column(s) {short_list(text)}, and categorical_features=None: "
+            f"{type(estimator).__name__} needs numbers. Use categorical_features='from_dtype' "
+            "(learned embeddings) or encode them first (e.g. OneHotEncoder).")
+
+
+def encode_features(estimator, X):
+    """``X`` at predict time, checked against ``fit`` (feature count and names) and encoded
+    with the fitted :class:`FeatureEncoder` (``estimator._feature_encoder``)."""
+    encoder = estimator._feature_encoder
+    if encoder.categorical_index_:
+        validate_data(estimator, X, skip_check_array=True, reset=False)
+        return encoder.transform(X)
+    X = validate_data(estimator, X, dtype=np.float32, accept_sparse=True, reset=False)
+    return encoder.transform(densify(X))
 
 
 def _hold_out(y_codes, validation_fraction, seed):
@@ -180,8 +224,9 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     -------
     TrainingData
     """
-    X, y, y_codes, classes, n_features, names, sensitive, columns = _validate_X_y(
-        estimator, X, y, sensitive_features)
+    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    X, feature_encoder, y, y_codes, classes, n_features, names, sensitive, columns = \
+        _validate_X_y(estimator, X, y, sensitive_features, seed)
     n_samples = len(y_codes)
     user_weights = check_sample_weight(sample_weight, n_samples, reference="X")
     if user_weights is None:
@@ -196,12 +241,11 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     if sensitive is not None:
         encoder = GroupEncoder().fit(sensitive, n_samples=n_samples, reference="X")
         groups = encoder.transform(sensitive)
-    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     train_index, valid_index = np.arange(n_samples), None
     if needs_held_out:
         train_index, valid_index = _hold_out(y_codes, estimator.validation_fraction, seed)
     return TrainingData(
-        X=X, y_codes=y_codes, classes=classes, n_features_in=n_features,
+        X=X, feature_encoder=feature_encoder, y_codes=y_codes, classes=classes, n_features_in=n_features,
         feature_names_in=names, user_weights=user_weights, weights=weights, strategy=strategy,
         sensitive=sensitive, sensitive_columns=columns, group_encoder=encoder, groups=groups,
         train_index=train_index, valid_index=valid_index, seed=seed)

@@ -88,8 +88,10 @@ def _continue_from(net, est, data):
     try:
         net.module_.load_state_dict(previous.module_.state_dict())
     except RuntimeError as exc:
-        raise ValueError("warm_start=True needs the same hidden_layer_sizes as the previous "
-                         "fit; set warm_start=False to refit.") from exc
+        raise ValueError("warm_start=True needs the same network as the previous fit "
+                         "(hidden_layer_sizes, ensemble_size, numerical_embedding and the "
+                         "categories of categorical columns); set warm_start=False to refit."
+                         ) from exc
     net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
     net.warm_start = True
 
@@ -108,13 +110,15 @@ def train_network(est, parts, data, objective, sampler, device):
     train_rows = rows(data.train_index)
     valid_rows = rows(data.valid_index) if est.early_stopping else None
     settings = {name: getattr(est, name) for name in (
-        "activation", "dropout", "lr", "weight_decay", "batch_size", "max_epochs",
+        "activation", "dropout", "ensemble_size", "numerical_embedding", "lr", "weight_decay", "batch_size", "max_epochs",
         "early_stopping", "n_iter_no_change", "tol", "verbose")}
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(data.seed)
-        net = build_net(n_features=data.X.shape[1], n_classes=data.n_classes,
+        encoder = data.feature_encoder
+        net = build_net(n_numerical=encoder.n_numerical_, cardinalities=encoder.cardinalities_,
+                        n_classes=data.n_classes,
                         objective=objective, optimizer=parts.optimizer,
                         train_rows=train_rows, valid_rows=valid_rows,
                         sampler=sampler,

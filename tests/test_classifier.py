@@ -19,7 +19,11 @@ from sklearn_fairloss import FairLossClassifier
 from sklearn_fairloss._net import FairLossNet, TensorBatchIterator, TensorRows
 from sklearn_fairloss.losses import CrossEntropyLoss
 
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0)
+# The engine's contracts (weights, batches, the logistic-regression limit) are checked on the
+# plain network: features as given, no embedding (tests/test_backbone.py covers the rest).
+PLAIN = dict(numerical_embedding=None, feature_scaling=None)
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0,
+            **PLAIN)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def test_full_batch_logistic_regression_matches_sklearn():
                                class_sep=0.5, random_state=1)
     X = StandardScaler().fit_transform(X)
     ours = FairLossClassifier(hidden_layer_sizes=(), lr=0.05, batch_size=1000, max_epochs=1500,
-                              tol=0.0, n_iter_no_change=1500, random_state=0).fit(X, y)
+                              tol=0.0, n_iter_no_change=1500, random_state=0, **PLAIN).fit(X, y)
     ref = LogisticRegression(penalty=None, tol=1e-10, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-3)
 
@@ -50,7 +54,7 @@ def test_sample_weight_two_equals_duplicated_row():
     X_dup = np.vstack([X, X[[0, 7]]])
     y_dup = np.concatenate([y, y[[0, 7]]])
     params = dict(hidden_layer_sizes=(8,), batch_size=1000, max_epochs=40, tol=0.0,
-                  n_iter_no_change=40, random_state=0)
+                  n_iter_no_change=40, random_state=0, **PLAIN)
     weighted = FairLossClassifier(**params).fit(X, y, sample_weight=w)
     duplicated = FairLossClassifier(**params).fit(X_dup, y_dup)
     np.testing.assert_allclose(weighted.predict_proba(X), duplicated.predict_proba(X),
@@ -65,7 +69,7 @@ def test_training_loss_is_weighted_mean_of_row_losses():
     X, y = make_classification(n_samples=50, n_features=4, random_state=2)
     w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
     clf = FairLossClassifier(hidden_layer_sizes=(4,), lr=1e-12, batch_size=1000, max_epochs=1,
-                             random_state=0).fit(X, y, sample_weight=w)
+                             random_state=0, **PLAIN).fit(X, y, sample_weight=w)
     logits = clf.net_.predict_logits(X.astype(np.float32))
     log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     row_loss = -log_p[np.arange(len(y)), y]

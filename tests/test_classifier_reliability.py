@@ -105,7 +105,19 @@ def test_early_stopping_is_not_mistaken_for_an_interruption(data):
 def test_unscaled_features_warn_with_a_hint(data, scale, warning):
     X, y, _ = data
     with pytest.warns(warning, match="scale them"):
-        FairLossClassifier(**{**PARAMS, "max_epochs": 5}).fit(X * scale, y)
+        FairLossClassifier(**{**PARAMS, "max_epochs": 5, "feature_scaling": None,
+                                     "numerical_embedding": None}).fit(
+            X * scale, y)
+
+
+def test_quantile_scaling_makes_the_model_independent_of_the_unit(data):
+    X, y, _ = data
+    params = {**PARAMS, "max_epochs": 5}
+    reference = FairLossClassifier(**params).fit(X, y).predict_proba(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = FairLossClassifier(**params).fit(X * 1e10, y).predict_proba(X * 1e10)
+    np.testing.assert_allclose(scaled, reference, atol=1e-3)
 
 
 def test_scaled_features_train_without_warning(data):
@@ -170,7 +182,10 @@ def test_a_text_sensitive_column_kept_as_input_points_to_sensitive_as_input(data
     X, y, group = data
     frame = pd.DataFrame(X, columns=list("abcde")).assign(sex=np.where(group, "F", "M"))
     with pytest.raises(ValueError, match="sensitive_as_input=False"):
-        FairLossClassifier(**PARAMS).fit(frame, y, sensitive_features="sex")
+        FairLossClassifier(**PARAMS, categorical_features=None).fit(
+            frame, y, sensitive_features="sex")
+    embedded = FairLossClassifier(**PARAMS).fit(frame, y, sensitive_features="sex")
+    assert embedded.n_features_in_ == 6 and embedded._feature_encoder.cardinalities_ == [3]
     clf = FairLossClassifier(**PARAMS, sensitive_as_input=False)
     clf.fit(frame, y, sensitive_features="sex")
     assert list(clf.feature_names_in_) == list("abcde")

@@ -1,0 +1,163 @@
+"""The network's input stage and body: feature scaling, categorical columns, numerical
+embeddings and TabM ensembles (``_features.py``, ``_backbone.py``)."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy.special import log_softmax, softmax
+from scipy.stats import norm
+
+from sklearn_fairloss import FairLossClassifier
+from sklearn_fairloss._backbone import TabularNetwork, numerical_bins
+from sklearn_fairloss._features import FeatureEncoder
+
+FAST = dict(hidden_layer_sizes=(16, 16), max_epochs=15, lr=1e-2, batch_size=64, random_state=0)
+
+
+def _frame(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    city = rng.choice(["north", "south", "east", "west"], size=n)
+    size = rng.normal(size=n)
+    frame = pd.DataFrame({"size": size, "city": city,
+                          "kind": pd.Categorical(rng.choice(["a", "b"], size=n)),
+                          "noise": rng.normal(size=n)})
+    # the label depends on the city (a text column) and on the numeric column
+    y = ((np.isin(city, ["north", "east"]).astype(float) + 0.5 * size
+          + 0.3 * rng.normal(size=n)) > 0.5).astype(int)
+    return frame, y
+
+
+def test_a_dataframe_with_text_columns_fits_and_predicts_without_preprocessing():
+    frame, y = _frame()
+    clf = FairLossClassifier(**FAST).fit(frame, y)
+    assert clf.n_features_in_ == 4
+    assert list(clf.feature_names_in_) == ["size", "city", "kind", "noise"]
+    # the learned city embeddings carry the signal a model of the numbers alone cannot see
+    assert clf.score(frame, y) > 0.85
+    numbers_only = FairLossClassifier(**FAST).fit(frame[["size", "noise"]], y)
+    assert clf.score(frame, y) > numbers_only.score(frame[["size", "noise"]], y) + 0.1
+
+
+def test_unseen_and_missing_categories_share_one_code_at_predict():
+    frame, y = _frame()
+    clf = FairLossClassifier(**FAST).fit(frame, y)
+    rows = frame.iloc[:5].copy()
+    unseen, other_unseen, missing = rows.copy(), rows.copy(), rows.copy()
+    unseen["city"] = "atlantis"
+    other_unseen["city"] = "lemuria"
+    missing["city"] = None
+    proba = clf.predict_proba(unseen)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_array_equal(proba, clf.predict_proba(other_unseen))
+    np.testing.assert_array_equal(proba, clf.predict_proba(missing))
+    assert not np.allclose(proba, clf.predict_proba(rows))
+
+
+def test_categorical_features_by_name_position_or_mask_agree():
+    frame, y = _frame()
+    frame = frame.assign(city=frame["city"].map({"north": 0, "south": 1, "east": 2,
+                                                 "west": 3}))
+    by_name = FairLossClassifier(**FAST, categorical_features=["city", "kind"]).fit(frame, y)
+    by_position = FairLossClassifier(**FAST, categorical_features=[1, 2]).fit(frame, y)
+    by_mask = FairLossClassifier(**FAST, categorical_features=[False, True, True, False])
+    by_mask.fit(frame, y)
+    assert by_name._feature_encoder.cardinalities_ == [5, 3]
+    for other in (by_position, by_mask):
+        np.testing.assert_array_equal(by_name.predict_proba(frame), other.predict_proba(frame))
+
+
+@pytest.mark.parametrize("value, message", [
+    (["nowhere"], r"categorical_features names columns \['nowhere'\]"),
+    ([7], r"positions \[7\] outside the 4 columns"),
+    ([True, False], "boolean mask of 2 values but X has 4 columns"),
+    ("yes", "categorical_features must be 'from_dtype', None or an array-like"),
+])
+def test_bad_categorical_features_name_the_argument(value, message):
+    frame, y = _frame(n=60)
+    with pytest.raises(ValueError, match=message):
+        FairLossClassifier(**FAST, categorical_features=value).fit(frame, y)
+
+
+def test_quantile_scaling_maps_each_column_to_normal_scores():
+    # independent reference: the normal quantile of each value's mid-rank
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.exponential(size=3000), 3 * rng.normal(size=3000)])
+    encoded = FeatureEncoder(scaling="quantile", seed=0).fit_transform(X)
+    ranks = (np.argsort(np.argsort(X, axis=0), axis=0) + 0.5) / len(X)
+    central = (ranks > 0.05) & (ranks < 0.95)  # the tails rest on few of the 100 landmarks
+    np.testing.assert_allclose(encoded[central], norm.ppf(ranks)[central], atol=0.03)
+    # a change of unit leaves the encoding as it was
+    np.testing.assert_allclose(FeatureEncoder(seed=0).fit_transform(1000 * X + 5), encoded,
+                               atol=1e-6)
+
+
+def test_piecewise_linear_bins_are_the_unique_quantiles():
+    X = torch.tensor(np.random.default_rng(1).normal(size=(500, 2)), dtype=torch.float32)
+    X[:, 1] = torch.round(X[:, 1])  # few distinct values: repeated quantiles collapse
+    constant = torch.full((500, 1), 3.0)
+    bins = numerical_bins(torch.cat([X, constant], dim=1), n_bins=8)
+    for j in range(2):
+        expected = np.unique(np.quantile(X[:, j].numpy(), np.linspace(0, 1, 9)))
+        np.testing.assert_allclose(bins[j].numpy(), expected, rtol=1e-5)
+    np.testing.assert_array_equal(bins[2].numpy(), [2.0, 4.0])
+
+
+def test_the_ensemble_predicts_its_members_mean_probability():
+    torch.manual_seed(0)
+    module = TabularNetwork(n_numerical=3, cardinalities=[4], n_classes=3,
+                            hidden_layer_sizes=(8, 8), ensemble_size=5,
+                            numerical_embedding="periodic")
+    X = torch.cat([torch.randn(20, 3), torch.randint(0, 4, (20, 1)).float()], dim=1)
+    with torch.no_grad():
+        members = module.train()(X).numpy()  # (20, 5, 3), no dropout
+        combined = module.eval()(X).numpy()
+    assert members.shape == (20, 5, 3)
+    np.testing.assert_allclose(np.exp(combined), softmax(members, axis=2).mean(axis=1),
+                               rtol=1e-5)
+
+
+def test_the_ensemble_trains_on_the_mean_of_its_members_weighted_losses(monkeypatch):
+    # one epoch at lr ~ 0: the recorded loss is sum_i w_i mean_k CE(member k, row i) / sum w
+    frame, y = _frame(n=80)
+    w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    clf = FairLossClassifier(hidden_layer_sizes=(8, 8), ensemble_size=4, lr=1e-12,
+                             batch_size=1000, max_epochs=1, random_state=0)
+    clf.fit(frame, y, sample_weight=w)
+    module = clf.net_.module_.train()
+    with torch.no_grad():
+        members = module(torch.as_tensor(clf._feature_encoder.transform(frame))).numpy()
+    row_loss = -log_softmax(members, axis=2)[np.arange(len(y)), :, y].mean(axis=1)
+    expected = np.sum(w * row_loss) / np.sum(w)
+    assert clf.history_["train_loss"].iloc[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_an_ensemble_needs_hidden_layers_of_one_width():
+    frame, y = _frame(n=60)
+    with pytest.raises(ValueError, match=r"ensemble_size=4 .*hidden_layer_sizes=\(16, 8\)"):
+        FairLossClassifier(hidden_layer_sizes=(16, 8), ensemble_size=4).fit(frame, y)
+
+
+@pytest.mark.parametrize("params", [
+    dict(ensemble_size=4, numerical_embedding="piecewise_linear"),
+    dict(ensemble_size=1, numerical_embedding=None, feature_scaling="standard"),
+])
+def test_fairness_terms_and_decision_rules_work_on_every_body(params):
+    frame, y = _frame()
+    group = (frame["city"] == "north").to_numpy()
+    clf = FairLossClassifier(**{**FAST, **params}, fairness="demographic_parity",
+                             fairness_strength=5.0, decision="balanced")
+    clf.fit(frame, y, sensitive_features=group)
+    proba = clf.predict_proba(frame)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert {"data_loss", "fairness_penalty"} <= set(clf.history_.columns)
+
+
+def test_a_pickled_model_with_categories_predicts_the_same():
+    frame, y = _frame()
+    clf = FairLossClassifier(**{**FAST, "ensemble_size": 2, "hidden_layer_sizes": (8, 8)})
+    clf.fit(frame, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(frame), clf.predict_proba(frame))
