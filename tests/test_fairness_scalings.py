@@ -329,3 +329,38 @@ def test_scaling_float32_batch(name):
     scaling.update(loss, y, sensitive, weights)
     value = scaling(loss, y, sensitive, weights)
     assert value.dtype == torch.float32 and torch.isfinite(value)
+
+
+# --- group DRO edge cases found by mutation testing -------------------------------------
+
+
+def test_dro_group_counts_cover_cells_without_training_rows():
+    dro = WorstGroupLoss(step_size=1.0, adjustment=1.0).set_groups([3])
+    dro.set_group_counts(torch.tensor([[0], [0], [0], [0], [1]]))  # cell 2 never seen
+    assert dro.group_counts_.tolist() == [4.0, 1.0, 0.0]
+    dro.update(torch.tensor([0.0, 0.0]), torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]))
+    # q ∝ exp(1 / sqrt(4)), exp(1 / sqrt(1)), exp(0): a cell without rows gets no adjustment
+    expected = np.exp([0.5, 1.0, 0.0])
+    np.testing.assert_allclose(dro.group_weights_.numpy(), expected / expected.sum(), rtol=1e-6)
+
+
+def test_dro_single_row_batch_is_q_times_its_loss():
+    dro = WorstGroupLoss(step_size=0.0).set_groups([2])  # q stays (0.5, 0.5)
+    value = dro(torch.tensor([3.0]), torch.zeros(1, dtype=torch.long), torch.tensor([1]))
+    assert float(value) == pytest.approx(0.5 * 3.0)
+
+
+def test_dro_a_group_with_zero_weight_is_absent():
+    dro = WorstGroupLoss(step_size=0.0).set_groups([2])
+    loss = torch.tensor([1.0, 5.0], dtype=torch.float64)
+    value = dro(loss, torch.zeros(2, dtype=torch.long), torch.tensor([0, 1]),
+                torch.tensor([1.0, 0.0], dtype=torch.float64))
+    assert float(value) == pytest.approx(0.5 * 1.0)  # q_0 L_0; group 1 has no weight
+
+
+def test_dro_underflowed_present_groups_fall_back_to_the_group_mean():
+    dro = WorstGroupLoss().set_groups([2])
+    with torch.no_grad():
+        dro.group_weights_.copy_(torch.tensor([1.0, 0.0]))
+    value = dro(torch.tensor([2.0, 4.0]), torch.zeros(2, dtype=torch.long), torch.tensor([1, 1]))
+    assert float(value) == pytest.approx(3.0)  # not 0: training keeps a gradient
