@@ -7,8 +7,10 @@ long run), or select: ``--cases adult_sex compas_race --metrics dp --bounds 0.02
 3 splits, the fast methods. ``--out FILE`` appends the Markdown tables to FILE; ``--plot``
 writes the Pareto figure ``docs/img/fairness_bound.png``.
 
-Cases (70/30 splits stratified by the label, split seeds 0..n-1, ``_harness.make_preprocessor``
-fitted on the training rows; the protected attributes stay model inputs, as in the demo):
+Cases (70/30 splits stratified by the label, split seeds 0..n-1; FairLossClassifier gets the raw
+frame, text columns as ``category``, its own default encoding; the other methods get
+``_harness.make_preprocessor`` fitted on the training rows; the protected attributes stay model
+inputs, as in the demo):
 ``adult_sex``; ``adult_sexrace`` (sex x race cells; our term is intersectional);
 ``compas_race`` (African-American, Caucasian and the four other races merged, as in
 ``bench_fairness_tradeoff.py``); ``german_sex``.
@@ -17,8 +19,7 @@ Methods (every one fitted on the training rows only; nothing is chosen on test r
 
 - ``fairloss``: ``FairLossClassifier(fairness=DemographicParity() or EqualizedOdds(),
   fairness_bound=b, random_state=seed)``, default settings otherwise: group-blind.
-- ``fairloss_aware``: the same with ``fairness_strength=0`` and
-  ``decision=GroupThresholds()`` (DP only): group-aware.
+- ``fairloss_aware``: the same with ``decision=GroupThresholds()`` (DP only): group-aware.
 - ``fairloss_plain``: ``FairLossClassifier(random_state=seed)``, no fairness term.
 - ``hgb_to``: ``HistGradientBoostingClassifier`` + fairlearn ``ThresholdOptimizer(prefit=True)``
   (randomised; group-aware).
@@ -106,13 +107,14 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
     for this metric)."""
     X_tr, X_te, y_tr = data["X_tr"], data["X_te"], data["y_tr"]
     if method.startswith("fairloss"):
+        X_tr, X_te = data["raw_tr"], data["raw_te"]
         params = dict(random_state=seed)
         if method != "fairloss_plain":
             params.update(fairness=_term(metric, case["intersectional"]), fairness_bound=bound)
         if method == "fairloss_aware":
             if metric != "dp":
                 return None
-            params.update(fairness_strength=0.0, decision=GroupThresholds())
+            params.update(decision=GroupThresholds())
         model = FairLossClassifier(**params)
         fit_params = {} if method == "fairloss_plain" else {"sensitive_features": groups_tr}
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
@@ -147,6 +149,21 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
     return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds
 
 
+def load_data(dataset, seed):
+    """A split: the raw frames (text as ``category``) and the preprocessed arrays."""
+    data = bench.load_split(dataset, seed, features={})
+    raw_tr, raw_te = (frame.copy() for frame in (data["X_tr"], data["X_te"]))
+    for frame in (raw_tr, raw_te):
+        for col in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[col]):
+                frame[col] = frame[col].astype("category")
+    pre = bench.make_preprocessor().fit(data["X_tr"])
+    data.update(raw_tr=raw_tr, raw_te=raw_te,
+                X_tr=pre.transform(data["X_tr"]).astype(np.float32),
+                X_te=pre.transform(data["X_te"]).astype(np.float32))
+    return data
+
+
 def noise_floor(y, groups, metric, confidence=0.9):
     """90 % one-sided binomial noise of a rate gap between the two smallest test groups
     (worst case rate 1/2; for EO the smaller of the positive and negative rows)."""
@@ -164,7 +181,7 @@ def run(args, print_fn=print):
     for case_name in args.cases:
         case = CASES[case_name]
         for seed in range(args.splits):
-            data = bench.load_split(case["dataset"], seed)
+            data = load_data(case["dataset"], seed)
             groups_tr, groups_te = case["groups"](data["S_tr"]), case["groups"](data["S_te"])
             for metric in args.metrics:
                 floors[(case_name, metric)] = noise_floor(data["y_te"], groups_te, metric)

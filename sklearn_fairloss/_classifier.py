@@ -8,13 +8,12 @@ training rows). Fitted attributes are assigned only when all three have succeede
 
 import time
 
-import numpy as np
 import pandas as pd
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._fairness_bound import fairness_bound_spec
+from ._fairness_bound import fairness_bound_parts
 from ._net import resolve_device
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
@@ -91,8 +90,9 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         ``decision="argmax"`` the model needs no groups at predict (group-blind): per-group
         class weights follow dual ascent during training and the held-out epoch of lowest loss
         that meets the bound is kept. With ``decision=GroupThresholds(...)`` (group-aware) the
-        thresholds' tolerance is the bound less the margin. A warning says when only a
-        (near-)constant model meets it, or none. See docs/fairness_bound.md.
+        thresholds' tolerance is the bound less the margin. ``post_calibration=None`` then
+        means temperature scaling on the held-out rows. A warning says when only a
+        (near-)constant model meets the bound, or none. See docs/fairness_bound.md.
     fairness_confidence : float, default=0.9
         Confidence of the upper bound used by ``fairness_bound``, in ``(0, 1)``.
     batch_sampler : None, "stratified" or a batch sampler, default=None
@@ -263,7 +263,8 @@ sampling_cooldown : deprecated
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  ensemble_size=1, numerical_embedding="periodic",
-                 categorical_features="from_dtype", feature_scaling="quantile", loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
+                 categorical_features="from_dtype", feature_scaling="quantile",
+                 loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
                  fairness=None, fairness_strength=1.0, fairness_bound=None,
                  fairness_confidence=0.9, calibration=None,
                  calibration_strength=1.0, post_calibration=None, decision="argmax",
@@ -347,8 +348,7 @@ sampling_cooldown : deprecated
 
     def _fit(self, X, y, sample_weight, sensitive_features):
         """The three steps of ``fit``; returns the fitted attributes without setting any."""
-        parts = resolve_parts(self)
-        bound = fairness_bound_spec(self, parts)
+        parts, bound = fairness_bound_parts(self, resolve_parts(self))
         device = resolve_device(self.device)
         data = prepare_training_data(self, X, y, sample_weight, sensitive_features,
                                      needs_held_out=parts.needs_held_out(self.early_stopping)
