@@ -2,7 +2,8 @@
 ensemble of MLPs, then class logits.
 
 :class:`TabularNetwork` reads the float32 matrix of :class:`~._features.FeatureEncoder`: the
-first ``n_numerical`` columns are numeric, the rest categorical codes (0: unseen or missing).
+first ``n_numerical`` columns are numeric, the next ``n_binary`` binary (0/1, taken as they
+are: one-hot indicators need no embedding), the rest categorical codes (0: unseen or missing).
 
 - Numeric columns go through an embedding from the authors' package ``rtdl_num_embeddings``
   (Gorishniy, Rubachev and Babenko, "On Embeddings for Numerical Features in Tabular Deep
@@ -74,7 +75,9 @@ class TabularNetwork(nn.Module):
     Parameters
     ----------
     n_numerical : int
-        Numeric columns, first in the input.
+        Numeric columns, first in the input (embedded).
+    n_binary : int
+        Binary columns, next in the input (taken as they are).
     cardinalities : list of int
         Codes per categorical column (the rest of the input).
     n_classes : int
@@ -90,11 +93,11 @@ class TabularNetwork(nn.Module):
         Bin edges per numeric column (``"piecewise_linear"`` only).
     """
 
-    def __init__(self, n_numerical, cardinalities, n_classes, hidden_layer_sizes=(64, 64),
-                 activation="relu", dropout=0.0, ensemble_size=1, numerical_embedding=None,
-                 bins=None):
+    def __init__(self, n_numerical, n_binary, cardinalities, n_classes,
+                 hidden_layer_sizes=(64, 64), activation="relu", dropout=0.0, ensemble_size=1,
+                 numerical_embedding=None, bins=None):
         super().__init__()
-        self.n_numerical = n_numerical
+        self.n_numerical, self.n_binary = n_numerical, n_binary
         self.ensemble_size = ensemble_size
         chunks = []
         self.numerical = None
@@ -105,6 +108,7 @@ class TabularNetwork(nn.Module):
             self.numerical = rtdl_num_embeddings.PiecewiseLinearEmbeddings(
                 bins, D_EMBEDDING, activation=False, version="B")
         chunks += [D_EMBEDDING if self.numerical is not None else 1] * n_numerical
+        chunks += [1] * n_binary
         self.categorical = nn.ModuleList(nn.Embedding(c, D_EMBEDDING) for c in cardinalities)
         chunks += [D_EMBEDDING] * len(cardinalities)
         d_in = sum(chunks)
@@ -133,7 +137,10 @@ class TabularNetwork(nn.Module):
             numeric = X[:, :self.n_numerical]
             parts.append(numeric if self.numerical is None
                          else self.numerical(numeric).flatten(1))
-        codes = X[:, self.n_numerical:].long()
+        n_plain = self.n_numerical + self.n_binary
+        if self.n_binary:
+            parts.append(X[:, self.n_numerical:n_plain])
+        codes = X[:, n_plain:].long()
         parts += [embedding(codes[:, j]) for j, embedding in enumerate(self.categorical)]
         x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         if self.ensemble_view is None:

@@ -3,8 +3,9 @@
 :class:`FeatureEncoder` turns what a tabular analyst passes to ``fit`` (a DataFrame with
 numeric, string and categorical columns, or a numeric array) into the one float32 matrix the
 network reads: the numeric columns first, scaled (a quantile transformation to a normal
-distribution by default, as the TabM and numerical-embedding papers do), then one integer code
-per categorical column, stored as a float (exact below 2**24). Code 0 is reserved for a
+distribution by default, as the TabM and numerical-embedding papers do), then the binary
+columns (two values in ``fit``, such as one-hot indicators) mapped to 0 and 1, then one
+integer code per categorical column, stored as a float (exact below 2**24). Code 0 is reserved for a
 category unseen in ``fit`` or a missing value; the network learns an embedding per code.
 """
 
@@ -93,7 +94,11 @@ class FeatureEncoder:
     Attributes
     ----------
     n_numerical_ : int
-        Numeric columns, the first ``n_numerical_`` columns of the output.
+        Numeric columns with more than two values, the first ``n_numerical_`` columns of the
+        output (the ones the network embeds).
+    n_binary_ : int
+        Numeric columns with at most two values in ``fit``, next in the output, as 0/1
+        (as given when ``scaling`` is None).
     cardinalities_ : list of int
         For each categorical column, its number of codes (categories seen in ``fit`` + 1 for
         code 0, unseen or missing).
@@ -109,9 +114,18 @@ class FeatureEncoder:
         cat = categorical_columns(X, self.categorical_features)
         self.categorical_index_ = cat
         self.numerical_index_ = [i for i in range(X.shape[1]) if i not in set(cat)]
-        self.n_numerical_ = len(self.numerical_index_)
-        self.scaler_ = None
         numeric = self._numeric(X)
+        low, high = numeric.min(axis=0, initial=np.inf), numeric.max(axis=0, initial=-np.inf)
+        binary = np.array([np.all((column == lo) | (column == hi))
+                           for column, lo, hi in zip(numeric.T, low, high)], dtype=bool)
+        self.binary_index_ = [i for i, b in zip(self.numerical_index_, binary) if b]
+        # 0/1 from the two values, unless the user asked for the values as given
+        self.binary_range_ = ((low[binary], high[binary]) if self.scaling is not None
+                              else (np.zeros(binary.sum()), np.ones(binary.sum())))
+        self.numerical_index_ = [i for i, b in zip(self.numerical_index_, binary) if not b]
+        self.n_numerical_, self.n_binary_ = len(self.numerical_index_), len(self.binary_index_)
+        numeric = numeric[:, ~binary]
+        self.scaler_ = None
         if self.scaling is not None and self.n_numerical_:
             if self.scaling == "quantile":
                 n_rows = numeric.shape[0]
@@ -136,8 +150,11 @@ class FeatureEncoder:
             self.cardinalities_ = [len(c) + 1 for c in self.encoder_.categories_]
         return self.transform(X)
 
-    def _numeric(self, X):
-        values = _columns(X, self.numerical_index_)
+    def _numeric(self, X, index=None):
+        index = self.numerical_index_ if index is None else index
+        if not index:
+            return np.empty((X.shape[0], 0))
+        values = _columns(X, index)
         try:
             return check_array(values, dtype=np.float64, ensure_min_features=0,
                                input_name="X")
@@ -158,11 +175,14 @@ class FeatureEncoder:
 
     def transform(self, X):
         """Encode ``X`` with what ``fit_transform`` learned: float32 ``(n, n_numerical_ +
-        len(cardinalities_))``."""
+        n_binary_ + len(cardinalities_))``."""
         numeric = self._numeric(X)
         if self.scaler_ is not None:
             numeric = self.scaler_.transform(numeric)
-        parts = [numeric]
+        low, high = self.binary_range_
+        binary = (self._numeric(X, self.binary_index_) - low) / np.where(high > low,
+                                                                          high - low, 1.0)
+        parts = [numeric, binary]
         if self.encoder_ is not None:
             parts.append(self.encoder_.transform(self._categorical(X)) + 1)
         return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)

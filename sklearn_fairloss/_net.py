@@ -392,14 +392,14 @@ def _stopping_rule(early_stopping, patience, tol, verbose):
                          threshold_mode="abs", load_best=bool(early_stopping), sink=sink)
 
 
-def build_net(*, n_numerical, cardinalities, n_classes, objective, optimizer, train_rows, valid_rows,
-              sampler, settings, user_callbacks, seed, device):
+def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, optimizer,
+              train_rows, valid_rows, sampler, settings, user_callbacks, seed, device):
     """A :class:`FairLossNet` for one fit, with every schedule as a callback.
 
     Parameters
     ----------
-    n_numerical : int
-        Numeric columns of the encoded features (the first ones).
+    n_numerical, n_binary : int
+        Numeric and binary columns of the encoded features (the first ones).
     cardinalities : list of int
         Codes per categorical column (the remaining ones).
     n_classes : int
@@ -435,6 +435,7 @@ def build_net(*, n_numerical, cardinalities, n_classes, objective, optimizer, tr
     return FairLossNet(
         module=TabularNetwork,
         module__n_numerical=n_numerical,
+        module__n_binary=n_binary,
         module__cardinalities=list(cardinalities),
         module__n_classes=n_classes,
         module__ensemble_size=int(settings["ensemble_size"]),

@@ -245,7 +245,8 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     if needs_held_out:
         train_index, valid_index = _hold_out(y_codes, estimator.validation_fraction, seed)
     return TrainingData(
-        X=X, feature_encoder=feature_encoder, y_codes=y_codes, classes=classes, n_features_in=n_features,
+        X=X, feature_encoder=feature_encoder, y_codes=y_codes, classes=classes,
+        n_features_in=n_features,
         feature_names_in=names, user_weights=user_weights, weights=weights, strategy=strategy,
         sensitive=sensitive, sensitive_columns=columns, group_encoder=encoder, groups=groups,
         train_index=train_index, valid_index=valid_index, seed=seed)

@@ -110,14 +110,15 @@ def train_network(est, parts, data, objective, sampler, device):
     train_rows = rows(data.train_index)
     valid_rows = rows(data.valid_index) if est.early_stopping else None
     settings = {name: getattr(est, name) for name in (
-        "activation", "dropout", "ensemble_size", "numerical_embedding", "lr", "weight_decay", "batch_size", "max_epochs",
-        "early_stopping", "n_iter_no_change", "tol", "verbose")}
+        "activation", "dropout", "ensemble_size", "numerical_embedding", "lr", "weight_decay",
+        "batch_size", "max_epochs", "early_stopping", "n_iter_no_change", "tol", "verbose")}
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(data.seed)
         encoder = data.feature_encoder
-        net = build_net(n_numerical=encoder.n_numerical_, cardinalities=encoder.cardinalities_,
+        net = build_net(n_numerical=encoder.n_numerical_, n_binary=encoder.n_binary_,
+                        cardinalities=encoder.cardinalities_,
                         n_classes=data.n_classes,
                         objective=objective, optimizer=parts.optimizer,
                         train_rows=train_rows, valid_rows=valid_rows,

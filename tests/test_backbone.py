@@ -107,7 +107,7 @@ def test_piecewise_linear_bins_are_the_unique_quantiles():
 
 def test_the_ensemble_predicts_its_members_mean_probability():
     torch.manual_seed(0)
-    module = TabularNetwork(n_numerical=3, cardinalities=[4], n_classes=3,
+    module = TabularNetwork(n_numerical=3, n_binary=0, cardinalities=[4], n_classes=3,
                             hidden_layer_sizes=(8, 8), ensemble_size=5,
                             numerical_embedding="periodic")
     X = torch.cat([torch.randn(20, 3), torch.randint(0, 4, (20, 1)).float()], dim=1)
@@ -161,3 +161,16 @@ def test_a_pickled_model_with_categories_predicts_the_same():
     clf.fit(frame, y)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(frame), clf.predict_proba(frame))
+
+
+def test_binary_columns_such_as_one_hot_indicators_are_not_embedded():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 2, 200),
+                         rng.choice([3.0, 7.0], 200)])
+    encoder = FeatureEncoder(seed=0)
+    encoded = encoder.fit_transform(X)
+    assert (encoder.n_numerical_, encoder.n_binary_) == (1, 2)
+    np.testing.assert_array_equal(encoded[:, 1], X[:, 1])
+    np.testing.assert_array_equal(encoded[:, 2], (X[:, 2] - 3.0) / 4.0)
+    as_given = FeatureEncoder(scaling=None).fit_transform(X)
+    np.testing.assert_array_equal(as_given, X[:, [0, 1, 2]].astype(np.float32))
