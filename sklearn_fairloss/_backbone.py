@@ -27,7 +27,8 @@ import tabm
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "NUMERICAL_EMBEDDINGS", "TabularNetwork", "numerical_bins"]
+__all__ = ["ACTIVATIONS", "EMBEDDING_SCALE", "NUMERICAL_EMBEDDINGS", "TabularNetwork",
+           "numerical_bins"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -42,8 +43,8 @@ NUMERICAL_EMBEDDINGS = ("periodic", "piecewise_linear", None)
 
 #: Width of every feature embedding.
 D_EMBEDDING = 16
-#: Initial scale of the periodic embeddings' frequencies (the paper's sigma).
-PERIODIC_SIGMA = 0.01
+#: The default ``embedding_scale`` of FairLossClassifier (chosen by benchmarks/bench_defaults.py).
+EMBEDDING_SCALE = 10.0
 
 
 def numerical_bins(X_numerical, n_bins=48):
@@ -89,13 +90,15 @@ class TabularNetwork(nn.Module):
     ensemble_size : int
         ``k`` of TabM; 1 is a single MLP.
     numerical_embedding : {"periodic", "piecewise_linear", None}
+    embedding_scale : float
+        Initial scale of the periodic embeddings' frequencies (the paper's sigma).
     bins : list of torch.Tensor or None
         Bin edges per numeric column (``"piecewise_linear"`` only).
     """
 
     def __init__(self, n_numerical, n_binary, cardinalities, n_classes,
                  hidden_layer_sizes=(64, 64), activation="relu", dropout=0.0, ensemble_size=1,
-                 numerical_embedding=None, bins=None):
+                 numerical_embedding=None, embedding_scale=1.0, bins=None):
         super().__init__()
         self.n_numerical, self.n_binary = n_numerical, n_binary
         self.ensemble_size = ensemble_size
@@ -103,7 +106,7 @@ class TabularNetwork(nn.Module):
         self.numerical = None
         if n_numerical and numerical_embedding == "periodic":
             self.numerical = rtdl_num_embeddings.PeriodicEmbeddings(
-                n_numerical, D_EMBEDDING, frequency_init_scale=PERIODIC_SIGMA, lite=True)
+                n_numerical, D_EMBEDDING, frequency_init_scale=embedding_scale, lite=True)
         elif n_numerical and numerical_embedding == "piecewise_linear":
             self.numerical = rtdl_num_embeddings.PiecewiseLinearEmbeddings(
                 bins, D_EMBEDDING, activation=False, version="B")

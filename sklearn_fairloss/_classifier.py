@@ -13,6 +13,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._backbone import EMBEDDING_SCALE
 from ._fairness_bound import fairness_bound_parts
 from ._net import resolve_device
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
@@ -49,6 +50,10 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Embedding of each numeric column before the hidden layers (Gorishniy et al. 2022, the
         authors' ``rtdl_num_embeddings``): periodic (PLR, lite), piecewise-linear (PLE), or
         None (the scaled values themselves).
+    embedding_scale : float, default=10.0
+        Initial scale of the periodic embeddings' frequencies (sigma in Gorishniy et al.
+        2022): larger values let the network bend sooner on a numeric column. Chosen by
+        ``benchmarks/bench_defaults.py`` on training rows only.
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
         Categorical columns, each given a learned embedding per category (unseen or missing
         categories at predict share one): ``"from_dtype"`` takes the non-numeric columns of a
@@ -263,6 +268,7 @@ sampling_cooldown : deprecated
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  ensemble_size=1, numerical_embedding="periodic",
+                 embedding_scale=EMBEDDING_SCALE,
                  categorical_features="from_dtype", feature_scaling="quantile",
                  loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
                  fairness=None, fairness_strength=1.0, fairness_bound=None,
@@ -279,6 +285,7 @@ sampling_cooldown : deprecated
         self.dropout = dropout
         self.ensemble_size = ensemble_size
         self.numerical_embedding = numerical_embedding
+        self.embedding_scale = embedding_scale
         self.categorical_features = categorical_features
         self.feature_scaling = feature_scaling
         self.loss = loss

@@ -412,7 +412,7 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
         batch composition (stratified batches, or temperature sampling and its cooldown).
     settings : dict
         ``hidden_layer_sizes``, ``activation``, ``dropout``, ``ensemble_size``,
-        ``numerical_embedding``, ``lr``, ``weight_decay``,
+        ``numerical_embedding``, ``embedding_scale``, ``lr``, ``weight_decay``,
         ``batch_size``, ``max_epochs``, ``early_stopping``, ``n_iter_no_change``, ``tol``,
         ``verbose``.
     user_callbacks : list of (str, skorch.callbacks.Callback)
@@ -440,6 +440,7 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
         module__n_classes=n_classes,
         module__ensemble_size=int(settings["ensemble_size"]),
         module__numerical_embedding=embedding,
+        module__embedding_scale=float(settings["embedding_scale"]),
         module__bins=bins,
         module__hidden_layer_sizes=settings["hidden_layer_sizes"],
         module__activation=settings["activation"],

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
-from ._backbone import ACTIVATIONS, NUMERICAL_EMBEDDINGS
+from ._backbone import ACTIVATIONS, EMBEDDING_SCALE, NUMERICAL_EMBEDDINGS
 from ._features import FEATURE_SCALINGS
 from ._param_validation import InstanceOf, Integer, Options, Real, Satisfies, validate_params
 from ._registry import resolve_alias
@@ -50,6 +50,7 @@ PARAMETER_CONSTRAINTS = {
     "dropout": _number(0, 1, high_open=True),
     "ensemble_size": [Integer(1)],
     "numerical_embedding": [None, Options(*NUMERICAL_EMBEDDINGS[:-1])],
+    "embedding_scale": _number(0, low_open=True),
     "feature_scaling": [None, Options(*FEATURE_SCALINGS[:-1])],
     "categorical_features": [Satisfies(
         lambda v: v is None or (isinstance(v, str) and v == "from_dtype")
@@ -192,6 +193,8 @@ def resolve_parts(est):
     validate_params(est)
     sizes = est.hidden_layer_sizes
     sizes = (sizes,) if isinstance(sizes, int) else tuple(int(s) for s in sizes)
+    if est.numerical_embedding != "periodic" and est.embedding_scale != EMBEDDING_SCALE:
+        _warn_unused("embedding_scale", "numerical_embedding='periodic'")
     if est.ensemble_size > 1 and len(set(sizes)) > 1:
         raise ValueError(f"ensemble_size={est.ensemble_size} (TabM) needs hidden layers of one "
                          f"width; got hidden_layer_sizes={est.hidden_layer_sizes!r}.")

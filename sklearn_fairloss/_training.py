@@ -110,7 +110,8 @@ def train_network(est, parts, data, objective, sampler, device):
     train_rows = rows(data.train_index)
     valid_rows = rows(data.valid_index) if est.early_stopping else None
     settings = {name: getattr(est, name) for name in (
-        "activation", "dropout", "ensemble_size", "numerical_embedding", "lr", "weight_decay",
+        "activation", "dropout", "ensemble_size", "numerical_embedding", "embedding_scale",
+        "lr", "weight_decay",
         "batch_size", "max_epochs", "early_stopping", "n_iter_no_change", "tol", "verbose")}
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
