@@ -13,14 +13,15 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parent / "_build" / "html"
 OUT = SITE.parent / "screenshots"
+# page, and the window height: tall enough for the gallery page's figure
 PAGES = {
-    "landing": "index.html",
-    "api": "api/generated/sklearn_fairloss.FairLossClassifier.html",
-    "gallery": "auto_examples/plot_fair_credit_german.html",
+    "landing": ("index.html", 1000),
+    "api": ("api/generated/sklearn_fairloss.FairLossClassifier.html", 1400),
+    "gallery": ("auto_examples/plot_fair_credit_german.html", 3600),
 }
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--no-first-run", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--window-size=1366,1000"]
+         "--hide-scrollbars"]
 
 
 def find_chromium():
@@ -39,9 +40,10 @@ def is_blank(png):
     return float(pixels[..., :3].std()) < 0.01
 
 
-def screenshot(chromium, page, png):
+def screenshot(chromium, page, png, height):
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}",
+        subprocess.run([chromium, *FLAGS, f"--window-size=1366,{height}",
+                        f"--user-data-dir={profile}",
                         f"--screenshot={png}", page.as_uri()],
                        capture_output=True, timeout=120, check=False)
     return png.is_file() and png.stat().st_size > 0
@@ -55,14 +57,14 @@ def main():
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     failed = []
-    for name, relative in PAGES.items():
+    for name, (relative, height) in PAGES.items():
         page = SITE / relative
         png = OUT / f"{name}.png"
         png.unlink(missing_ok=True)
         if not page.is_file():
             failed.append(f"{relative}: not built")
             continue
-        ok = screenshot(chromium, page, png) or screenshot(chromium, page, png)
+        ok = screenshot(chromium, page, png, height) or screenshot(chromium, page, png, height)
         if not ok:
             failed.append(f"{relative}: chromium wrote no screenshot")
         elif is_blank(png):

@@ -103,7 +103,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "ignore_pattern": r"__init__\.py",
-    "abort_on_example_error": True,
+    "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "plot_gallery": "True",
     "download_all_examples": False,
@@ -193,7 +193,21 @@ def _resolve_reexport(app, env, node, contnode):
     return None
 
 
+# "ndarray of shape (n_features_in_,)": in reST a word ending in "_" is a link to a target;
+# docstrings are written for the terminal, so such shapes are escaped here.
+_SHAPE = re.compile(r"shape \(([^)]*)\)")
+
+
+def _escape_shapes(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if "shape (" in line and "_" in line:
+            lines[i] = _SHAPE.sub(
+                lambda m: "shape (" + re.sub(r"(?<=\w)_(?=[,\s]|$)", r"\\_", m.group(1)) + ")",
+                line)
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", _escape_shapes, priority=400)
     app.connect("autodoc-skip-member", _skip_foreign_member)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("source-read", _add_unlisted_pages)

@@ -68,6 +68,7 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained", sharey=T
 for ax, (name, model) in zip(axes, [("LogisticRegression (baseline)", baseline),
                                     ("FairLoss, equalized odds", fair)]):
     ReliabilityDisplay.from_estimator(model, X_test, y_test, sensitive_features=race_test,
-                                      n_bins=8, ax=ax, name=name)
+                                      n_bins=8, ax=ax)
+    ax.legend(loc="upper left", fontsize="small")
     ax.set_title(name)
 plt.show()

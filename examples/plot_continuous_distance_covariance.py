@@ -30,7 +30,7 @@ from sklearn_fairloss.fairness import DistanceCovariance
 from sklearn_fairloss.metrics import distance_correlation
 
 X, y = load_adult(return_X_y=True)
-X, _, y, _ = train_test_split(X, y, train_size=6000, stratify=y, random_state=0)
+X, _, y, _ = train_test_split(X, y, train_size=4000, stratify=y, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.4, stratify=y, random_state=0)
 age_train = X_train["age"].to_numpy(dtype=float)

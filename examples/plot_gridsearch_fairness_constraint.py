@@ -7,7 +7,8 @@ by cross-validation on the training rows. :class:`~sklearn.model_selection.GridS
 scores every candidate with accuracy and with a fairness scorer
 (:func:`~sklearn_fairloss.metrics.make_fairness_scorer`), and
 :class:`~sklearn_fairloss.metrics.ConstrainedRefit` refits the most accurate candidate whose
-cross-validated demographic parity difference is within a bound.
+cross-validated demographic parity difference is within a bound (here 0.08: at most eight
+points between the groups' rates of predicted recidivism).
 
 The baseline is the candidate with ``fairness_strength=0`` (no penalty); the test split is
 used only to report the chosen model.
@@ -54,12 +55,12 @@ X_test = pre.transform(X_test)
 # routing (enabled here for the search only): the classifier requests them in ``fit``, the
 # scorer requests them by default. Each fold gets its slice.
 with config_context(enable_metadata_routing=True):
-    clf = FairLossClassifier(hidden_layer_sizes=(32,), batch_size=256, max_epochs=15,
+    clf = FairLossClassifier(hidden_layer_sizes=(32,), batch_size=256, max_epochs=10,
                              lr=3e-3, fairness="demographic_parity", random_state=0)
     clf.set_fit_request(sensitive_features=True)
     scoring = {"accuracy": "accuracy",
                "dp": make_fairness_scorer("demographic_parity_difference")}
-    refit = ConstrainedRefit("accuracy", "dp", bound=0.05)
+    refit = ConstrainedRefit("accuracy", "dp", bound=0.08)
     search = GridSearchCV(clf, {"fairness_strength": [0.0, 1.0, 4.0]}, scoring=scoring,
                           refit=refit, cv=3)
     search.fit(X_train, y_train, sensitive_features=race_train)
@@ -75,7 +76,7 @@ print("chosen:", search.best_params_)
 # %%
 # The chosen model against the baseline, on the test rows
 # -------------------------------------------------------
-baseline = FairLossClassifier(hidden_layer_sizes=(32,), batch_size=256, max_epochs=15,
+baseline = FairLossClassifier(hidden_layer_sizes=(32,), batch_size=256, max_epochs=10,
                               lr=3e-3, random_state=0).fit(X_train, y_train)
 for name, model in [("baseline", baseline), ("chosen", search.best_estimator_)]:
     y_pred = model.predict(X_test)
@@ -86,7 +87,8 @@ for name, model in [("baseline", baseline), ("chosen", search.best_estimator_)]:
 # The cross-validated trade-off
 # -----------------------------
 # Each point is one candidate, labelled with its ``fairness_strength``; the dashed line is the
-# bound. The chosen candidate is circled.
+# bound. The chosen candidate is circled. A stronger penalty is not always fairer: past some
+# strength it costs accuracy without narrowing the gap further.
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 ax.plot(cv_dp, cv_accuracy, "o-", color="#3182bd")
 for s, dp, acc in zip(strengths, cv_dp, cv_accuracy):
@@ -94,7 +96,8 @@ for s, dp, acc in zip(strengths, cv_dp, cv_accuracy):
 best = search.best_index_
 ax.plot(cv_dp[best], cv_accuracy[best], "o", ms=16, mfc="none", mec="#e6550d", mew=2,
         label="chosen")
-ax.axvline(0.05, ls="--", color="grey", label="bound: DP difference 0.05")
+ax.axvline(0.08, ls="--", color="grey", label="bound: DP difference 0.08")
+ax.margins(x=0.2, y=0.2)
 ax.set_xlabel("cross-validated demographic parity difference")
 ax.set_ylabel("cross-validated accuracy")
 ax.legend()

@@ -33,7 +33,7 @@ X, y = load_adult(return_X_y=True)
 rng = np.random.default_rng(0)
 negatives = np.flatnonzero(y == 0)
 positives = np.flatnonzero(y == 1)
-n_neg = 7600
+n_neg = 4750
 keep = np.concatenate([rng.choice(negatives, n_neg, replace=False),
                        rng.choice(positives, n_neg * 5 // 95, replace=False)])
 X, y = X.iloc[keep], y[keep]
@@ -53,7 +53,7 @@ X_test = pre.transform(X_test)
 # Models
 # ------
 # One network per decision rule; the loss is cross-entropy in all three.
-fast = dict(hidden_layer_sizes=(32,), batch_size=256, max_epochs=20, lr=3e-3, random_state=0)
+fast = dict(hidden_layer_sizes=(32,), batch_size=256, max_epochs=15, lr=3e-3, random_state=0)
 models = {
     "LogReg": LogisticRegression(max_iter=1000),
     "LogReg class_weight=balanced": LogisticRegression(max_iter=1000, class_weight="balanced"),
@@ -75,8 +75,11 @@ for name, model in models.items():
 # Decisions against probabilities
 # -------------------------------
 # Left: balanced accuracy of the decisions (higher is better). Right: Brier score of
-# ``predict_proba`` (lower is better). The balanced rule reaches the balanced accuracy of the
-# weighted logistic regression while its probabilities stay those of the plain network.
+# ``predict_proba`` (lower is better). Class weights buy the logistic regression its balanced
+# accuracy with a much worse Brier score; the network's decision rules change only the
+# decisions, so all three networks keep the Brier score of the plain one. (On this small
+# subsample the short-trained network ranks a little worse than the logistic regression; on
+# the full data the two rules reach the same balanced accuracy, see the user guide.)
 names = [r[0] for r in rows]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained", sharey=True)
 colors = ["#999999", "#666666", "#9ecae1", "#3182bd", "#08519c"]

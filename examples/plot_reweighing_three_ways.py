@@ -35,7 +35,7 @@ from sklearn_fairloss.metrics import demographic_parity_difference
 from sklearn_fairloss.weighting import Reweighing, WeightedClassifier, strategy_sample_weight
 
 X, y, sex = load_adult(return_sensitive="sex")
-X, _, y, _, sex, _ = train_test_split(X, y, sex, train_size=6000, stratify=y, random_state=0)
+X, _, y, _, sex, _ = train_test_split(X, y, sex, train_size=4000, stratify=y, random_state=0)
 X_train, X_test, y_train, y_test, sex_train, sex_test = train_test_split(
     X, y, sex, test_size=0.4, stratify=y, random_state=0)
 pre = make_column_transformer(
@@ -105,6 +105,7 @@ for i, label in enumerate(["no weights (baseline)", "Reweighing"]):
     ax.bar_label(bars, fmt="%.3f", fontsize="small")
 ax.set_xticks(x, list(gaps))
 ax.set_ylabel("DP difference between sexes (test)")
-ax.legend()
+ax.set_ylim(0, 1.35 * max(g[0][0] for g in gaps.values()))
+ax.legend(loc="upper center", ncols=2)
 ax.set_title("Adult: one Reweighing strategy, three ways in")
 plt.show()
