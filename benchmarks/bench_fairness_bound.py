@@ -40,8 +40,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
@@ -205,11 +207,19 @@ def run(args, print_fn=print):
                                    warned=float(any("fairness_bound" in str(w.message)
                                                     for w in caught)),
                                    key=f"{case_name} {metric} {bound:g} {method}")
-                        rows.append(row)
+                        rows.append({k: float(v) if isinstance(v, (np.floating, float))
+                                     else v for k, v in row.items()})
+                        if args.rows:  # after every fit, so that a long run can be cut short
+                            save_rows(args.rows, rows, floors)
                         print_fn(f"  {row['key']} split {seed}: acc {row['accuracy']:.4f} "
                                  f"{metric} {value:.4f} AUC {row['ROC AUC']:.4f} ECE "
                                  f"{row['ECE']:.4f} {seconds:.1f}s", flush=True)
     return rows, floors
+
+
+def save_rows(path, rows, floors):
+    Path(path).write_text(json.dumps(
+        {"rows": rows, "floors": {" ".join(k): v for k, v in floors.items()}}))
 
 
 def table(rows, floors):
@@ -263,13 +273,27 @@ def main(argv=None):
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--out", default=None, help="append the Markdown table to this file")
     parser.add_argument("--plot", action="store_true")
+    parser.add_argument("--rows", default=None, help="save the per-split rows (JSON) here")
+    parser.add_argument("--merge", nargs="+", default=None,
+                        help="tabulate saved rows (JSON files of --rows) instead of fitting")
     args = parser.parse_args(argv)
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
     torch.set_num_threads(1)
     logging.getLogger("fairlearn").setLevel(logging.ERROR)
-    rows, floors = run(args)
+    if args.merge:
+        rows, floors = [], {}
+        for path in args.merge:
+            saved = json.loads(Path(path).read_text())
+            rows += saved["rows"]
+            floors.update({tuple(k.split()): v for k, v in saved["floors"].items()})
+        order = {m: i for i, m in enumerate(METHODS)}
+        rows.sort(key=lambda r: (r["case"], r["metric"], r["bound"], order[r["method"]]))
+    else:
+        rows, floors = run(args)
+    if args.rows:
+        save_rows(args.rows, rows, floors)
     text, agg = table(rows, floors)
     print(text)
     if args.out:

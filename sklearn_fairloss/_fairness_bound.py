@@ -125,7 +125,7 @@ def rate_gap_upper_bound(pred, y, group_sets, sample_weight=None,
     >>> groups = np.repeat([0, 1], 100)
     >>> bound = rate_gap_upper_bound(pred, None, [groups], confidence=0.9)
     >>> round(bound.value, 4), round(bound.margin, 4)
-    (0.1, 0.0782)
+    (0.1, 0.0757)
     """
     pred = np.asarray(pred) == 1
     weights = np.ones(len(pred)) if sample_weight is None else np.asarray(sample_weight, float)
