@@ -284,3 +284,81 @@ def test_gce_default_is_the_papers_q():
     q = 0.7  # the paper's choice for its experiments (Section 4)
     expected = np.mean((1 - p**q) / q)
     assert float(GeneralizedCrossEntropyLoss()(logits, y)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_febs_defaults_and_dtype():
+    from sklearn_fairloss.fairness import ErrorBoundReweighting, FairErrorBoundScaling
+
+    assert FairErrorBoundScaling().get_params() == {"gamma": 1.0, "warmup": 0}
+    assert ErrorBoundReweighting().get_params() == {"gamma": 1.0, "warmup": 0}
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(12, 2, generator=g, dtype=torch.float64)
+    y = torch.arange(12) % 2
+    attr = np.arange(12) % 3
+    expected = _authors_febs(logits, y, attr, 2, 1.0)  # the authors' gamma for SAMed
+    got = FairErrorBoundScaling()(logits, y, torch.tensor(attr))
+    assert float(got) == pytest.approx(float(expected), rel=1e-10)
+    assert FairErrorBoundScaling()(logits.float(), y, torch.tensor(attr)).dtype == torch.float32
+
+
+def test_febs_weight_two_equals_the_authors_loss_on_a_duplicated_row():
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    g = torch.Generator().manual_seed(4)
+    logits = torch.randn(9, 3, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2])
+    attr = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    w = torch.ones(9, dtype=torch.float64)
+    w[[1, 5]] = 2.0
+    rows = np.r_[np.arange(9), [1, 5]]
+    expected = _authors_febs(logits[rows], y[rows], attr[rows], 3, 1.5)
+    febs = FairErrorBoundScaling(gamma=1.5)
+    assert float(febs(logits, y, torch.tensor(attr), w)) == pytest.approx(float(expected),
+                                                                          rel=1e-10)
+    omega = febs.group_factors(logits, y, torch.tensor(attr), w)
+    assert float(omega.max()) == pytest.approx(math.tanh(1.0))
+
+
+def test_febs_uses_every_class_column_when_a_class_is_missing_from_the_batch():
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])  # class 2 absent
+    attr = np.arange(8) % 2
+    expected = _authors_febs(logits, y, attr, 3, 1.0)
+    assert float(FairErrorBoundScaling()(logits, y, torch.tensor(attr))) == pytest.approx(
+        float(expected), rel=1e-10)
+
+
+def test_febs_zero_weight_rows_are_left_out_and_degenerate_batches_give_zero():
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    g = torch.Generator().manual_seed(6)
+    logits = torch.randn(9, 2, generator=g, dtype=torch.float64)
+    y = torch.arange(9) % 2
+    attr = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    w = torch.tensor([1.0] * 6 + [0.0] * 3, dtype=torch.float64)  # group 2 has no weight
+    expected = _authors_febs(logits[:6], y[:6], attr[:6], 2, 1.0)
+    febs = FairErrorBoundScaling()
+    assert float(febs(logits, y, torch.tensor(attr), w)) == pytest.approx(float(expected),
+                                                                          rel=1e-10)
+    # a single row is its own best group: omega = tanh(1)
+    one = _authors_febs(logits[:1], y[:1], attr[:1], 2, 1.0)
+    assert float(febs(logits[:1], y[:1], torch.tensor(attr[:1]))) == pytest.approx(float(one))
+    for logits_, y_, s_, w_ in [(logits[:0], y[:0], torch.tensor(attr[:0]), None),
+                                (logits, y, torch.tensor(attr), torch.zeros(9).double())]:
+        value = febs(logits_, y_, s_, w_)
+        assert float(value) == 0.0
+
+
+def test_febs_a_perfectly_predicted_group_keeps_tanh_one():
+    from sklearn_fairloss.fairness import FairErrorBoundScaling
+
+    logits = torch.tensor([[100.0, -100.0], [-100.0, 100.0], [0.3, 0.0], [0.0, 0.2]],
+                          dtype=torch.float64)
+    y = torch.tensor([0, 1, 0, 1])
+    omega = FairErrorBoundScaling().group_factors(logits, y, torch.tensor([0, 0, 1, 1]))
+    # group 0's Dice loss is exactly 0 (the authors' 0 / 0 would be NaN): it is the best
+    assert float(omega[0]) == pytest.approx(math.tanh(1.0))
+    assert float(omega[2]) == 0.0  # (0 / E_1) ** 1 = 0
