@@ -362,3 +362,23 @@ def test_febs_a_perfectly_predicted_group_keeps_tanh_one():
     # group 0's Dice loss is exactly 0 (the authors' 0 / 0 would be NaN): it is the best
     assert float(omega[0]) == pytest.approx(math.tanh(1.0))
     assert float(omega[2]) == 0.0  # (0 / E_1) ** 1 = 0
+
+
+# --- LDR-KL / ALDR-KL (Zhu et al. 2023): defaults and parameters reach the loss ------------
+
+
+def test_aldr_defaults_and_margin_reach_the_loss():
+    from sklearn_fairloss.losses import AdaptiveLDRKLLoss
+
+    assert AdaptiveLDRKLLoss().get_params() == {"margin": 1.0, "lam": 1.0, "alpha": 2.0}
+    assert AdaptiveLDRKLLoss(margin=0.5).get_params()["margin"] == 0.5
+    # a huge alpha pins lam_i to lam: the loss is LDR-KL, lam log mean_k exp(d_k / lam),
+    # d_k = margin [k != y] + z_k - z_y, computed here by hand
+    logits = torch.tensor([[0.5, -0.2, 0.1], [0.0, 1.0, -1.0]], dtype=torch.float64)
+    y = torch.tensor([0, 2])
+    for margin in (0.5, 2.0):
+        z = logits.numpy()
+        d = margin * (np.arange(3)[None, :] != y.numpy()[:, None]) + z - z[[0, 1], y][:, None]
+        expected = np.mean(np.log(np.mean(np.exp(d), axis=1)))
+        got = AdaptiveLDRKLLoss(margin=margin, alpha=1e9)(logits, y)
+        assert float(got) == pytest.approx(expected, rel=1e-6)
