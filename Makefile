@@ -24,13 +24,14 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -n 2 -q
 
 # The documentation site (docs/_build/html/index.html): offline, warnings are errors, the
-# gallery of examples/plot_*.py executed (cached by content in docs/auto_examples/).
+# gallery of examples/plot_*.py executed (cached by content in docs/auto_examples/); -E rereads
+# every page, so that a docstring changed since the last build is never served stale.
 $(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install -q -e ".[docs]"
 	touch $@
 
 docs: $(VENV)/.docs-installed
-	cd docs && OMP_NUM_THREADS=1 MPLBACKEND=Agg ../$(PY) -m sphinx -b html -W --keep-going -q \
+	cd docs && OMP_NUM_THREADS=1 MPLBACKEND=Agg ../$(PY) -m sphinx -b html -E -W --keep-going -q \
 		. _build/html
 	@echo "Built docs/_build/html/index.html"
 

@@ -57,16 +57,19 @@ scoring = {
     "accuracy": "accuracy",
     "dp": make_fairness_scorer("demographic_parity_difference", sensitive_features="sex",
                                greater_is_better=False),
+    # the share of applicants flagged: a model that flags nobody has no gap either
+    "flagged": lambda model, X, y: float(np.mean(model.predict(X) == 1)),
 }
 cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 results = {}
-for name, strength in [("baseline (strength 0)", 0.0), ("demographic parity, strength 3", 3.0)]:
+for name, strength in [("baseline (strength 0)", 0.0), ("demographic parity, strength 1", 1.0)]:
     scores = cross_validate(make_model(strength), X, y, cv=cv, scoring=scoring,
                             params={"fairlossclassifier__sensitive_features": sex})
     results[name] = {"accuracy": scores["test_accuracy"], "dp": -scores["test_dp"]}
     print(f"{name:32s} accuracy {scores['test_accuracy'].mean():.3f} "
           f"± {scores['test_accuracy'].std(ddof=1):.3f}, DP difference "
-          f"{-scores['test_dp'].mean():.3f} ± {scores['test_dp'].std(ddof=1):.3f}")
+          f"{-scores['test_dp'].mean():.3f} ± {scores['test_dp'].std(ddof=1):.3f}, "
+          f"flagged {scores['test_flagged'].mean():.1%}")
 
 # %%
 # The gap between sexes and the accuracy, fold by fold

@@ -48,7 +48,7 @@ X_test = pre.transform(X_test)
 # A larger held-out split (``validation_fraction=0.3``) gives the per-group calibrator more
 # rows of each group. The network is deliberately trained a little too long, so that it is
 # over-confident and calibration has something to fix.
-fast = dict(hidden_layer_sizes=(64,), batch_size=128, max_epochs=20, lr=3e-3,
+fast = dict(hidden_layer_sizes=(64,), batch_size=128, max_epochs=30, lr=3e-3,
             validation_fraction=0.3, random_state=0)
 models = {
     "no calibration (baseline)": FairLossClassifier(**fast),

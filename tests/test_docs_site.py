@@ -4,8 +4,9 @@ The first tests need no build: they check what ``docs/_apigen.py`` writes from t
 ``__all__`` lists. The others read the site that ``make docs`` built into docs/_build/html:
 every image and internal link resolves, no reference to one of the package's objects was left
 unresolved, no API page is empty, every public name appears in the API reference and the
-gallery holds at least eight executed examples with figures. Without a built site they skip
-(``make docs-check`` sets FAIRLOSS_DOCS_BUILT=1, so there a missing site fails instead).
+gallery holds at least eight executed examples with figures. They run only when
+FAIRLOSS_DOCS_BUILT is set (``make docs-check`` sets it, after ``make docs``), and skip with
+that reason in the ordinary test run, where a site left over from an older build may be stale.
 """
 
 import importlib
@@ -60,10 +61,12 @@ def test_api_pages_list_every_public_name(tmp_path):
 # --- the built site ------------------------------------------------------------------------
 
 def _site():
+    # a site left over from an older build may not match the code: these checks run only
+    # where the site was just built (make docs-check, after make docs)
+    if not os.environ.get("FAIRLOSS_DOCS_BUILT"):
+        pytest.skip("checks of the built site run in `make docs-check`, after `make docs`")
     if not (SITE / "index.html").exists():
-        if os.environ.get("FAIRLOSS_DOCS_BUILT"):
-            pytest.fail(f"{SITE}/index.html does not exist: run `make docs` first")
-        pytest.skip("the documentation site is not built (run `make docs`)")
+        pytest.fail(f"{SITE}/index.html does not exist: run `make docs` first")
     return SITE
 
 
@@ -161,7 +164,9 @@ def test_no_unresolved_reference_to_the_package():
             parts = text.strip().rstrip("()").split(".")
             if any(part.startswith("_") for part in parts):
                 continue  # a private module or class: not part of the reference
-            if parts[-1] in ours or parts[0] == "sklearn_fairloss":
+            # ours: a full path in the package, or a bare public name (a dotted path into
+            # another library, such as scikit-learn's compute_sample_weight, is theirs)
+            if parts[0] == "sklearn_fairloss" or (len(parts) == 1 and parts[0] in ours):
                 unresolved.append(f"{path.relative_to(site)}: {text}")
     assert not unresolved, unresolved[:50]
 
@@ -195,7 +200,7 @@ def test_no_api_page_is_empty():
         body = re.search(r'<dl class="py (class|exception|function|data)">(.*?)</dl>', html,
                          flags=re.S)
         words = len(re.sub(r"<[^>]+>", " ", body.group(2)).split()) if body else 0
-        if words < 20:
+        if words < 12:  # a signature and its bases alone are under a dozen words
             empty.append(f"{path.name} ({words} words)")
     assert not empty, empty
 
