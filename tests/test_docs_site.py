@@ -92,6 +92,10 @@ class _Page(HTMLParser):
                 self.ids.add(attrs["name"])
         elif tag == "img":
             self.images.append(attrs.get("src", ""))
+        elif tag == "link" and attrs.get("rel") == "stylesheet":
+            self.images.append(attrs.get("href", ""))  # a stylesheet must exist like an image
+        elif tag == "script" and attrs.get("src"):
+            self.images.append(attrs["src"])
         elif tag == "code" and "xref" in (attrs.get("class") or "").split() and not self._in_link:
             self._xref = []
 
@@ -124,14 +128,14 @@ def _pages(site):
                   and "_modules" not in p.parts)
 
 
-def test_every_image_exists():
+def test_every_image_stylesheet_and_script_exists():
     site = _site()
     missing = []
     for path in _pages(site):
         for src in _parse(path).images:
             if src.startswith(("http:", "https:", "data:")):
                 continue
-            if not (path.parent / unquote(src)).resolve().is_file():
+            if not (path.parent / unquote(urldefrag(src)[0].split("?")[0])).resolve().is_file():
                 missing.append(f"{path.relative_to(site)}: {src}")
     assert not missing, missing
 
