@@ -382,3 +382,39 @@ def test_aldr_defaults_and_margin_reach_the_loss():
         expected = np.mean(np.log(np.mean(np.exp(d), axis=1)))
         got = AdaptiveLDRKLLoss(margin=margin, alpha=1e9)(logits, y)
         assert float(got) == pytest.approx(expected, rel=1e-6)
+
+
+def test_fis_w2_normalises_the_weights_itself():
+    from sklearn_fairloss.fairness._identity_scaling import _half_w2_squared
+
+    x, y = torch.tensor([0.0, 1.0, 3.0]), torch.tensor([0.5, 2.0])
+    a, b = torch.tensor([1.0, 1.0, 2.0]), torch.tensor([3.0, 1.0])  # sums 4 and 4
+    # quantiles: x on (0, .25] -> 0, (.25, .5] -> 1, (.5, 1] -> 3; y on (0, .75] -> .5, rest 2
+    expected = 0.5 * (0.25 * 0.5**2 + 0.25 * 0.5**2 + 0.25 * 2.5**2 + 0.25 * 1.0**2)
+    assert float(_half_w2_squared(x, a, y, b)) == pytest.approx(expected)
+
+
+def test_fis_wasserstein_counts_a_light_group_as_present():
+    from scipy.stats import wasserstein_distance
+
+    from sklearn_fairloss.fairness._identity_scaling import _wasserstein_to_batch
+
+    loss = np.array([0.1, 0.4, 0.9, 2.0])
+    cells = np.array([0, 0, 0, 1])
+    weights = np.array([1.0, 1.0, 1.0, 0.5])  # group 1 has mass 0.5
+    distances, present = _wasserstein_to_batch(*(torch.tensor(v) for v in (loss, weights, cells)))
+    assert present.tolist() == [True, True]
+    assert float(distances[1]) == pytest.approx(
+        wasserstein_distance(loss[3:], loss, weights[3:], weights), rel=1e-10)
+
+
+def test_fis_sinkhorn_without_geomloss_names_the_fix(monkeypatch):
+    import sys
+
+    from sklearn_fairloss.fairness import FairIdentityScaling
+
+    monkeypatch.setitem(sys.modules, "geomloss", None)
+    fis = FairIdentityScaling(group_statistic="sinkhorn")
+    with pytest.raises(ImportError, match="pip install geomloss.*group_statistic='w2'"):
+        fis(torch.tensor([0.1, 0.5, 1.0]), torch.zeros(3, dtype=torch.long),
+            torch.tensor([0, 0, 1]))
