@@ -37,7 +37,8 @@ Models:
 
 All FairLossClassifier and MLPClassifier fits get ``random_state=seed`` (HGB too: it uses it
 for its early-stopping split on large data). Metrics on the test rows: accuracy, ROC AUC,
-log-loss, ECE (15 equal-width bins, top label), fit seconds (the whole pipeline). Tables: per
+log-loss, ECE (15 equal-width bins, top label), fit seconds (wall clock, the whole pipeline;
+the cache also keeps the fit's CPU seconds, ``cpu s``). Tables: per
 data set mean ± sd over the splits; then the mean rank over the data sets of each model's mean
 log-loss (and accuracy, AUC; rank 1 = best, ties averaged).
 
@@ -66,6 +67,7 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import time  # noqa: E402
 import warnings  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
@@ -223,6 +225,9 @@ CONFIGS = {
     "ple-es": dict(numerical_embedding="piecewise_linear", early_stopping=True),
     "noembed-es": dict(numerical_embedding=None, early_stopping=True),
     "onehot-es": dict(categorical_features=None, early_stopping=True),
+    "scale1": dict(embedding_scale=1.0),
+    "scale0.1": dict(embedding_scale=0.1),
+    "noembed": dict(numerical_embedding=None),
 }
 
 
@@ -247,11 +252,13 @@ def fit_score(name, seed, X_tr, y_tr, X_te, y_te):
     model, _ = make_model(name, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        cpu = time.process_time()
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr))
+        cpu = time.process_time() - cpu
         proba = model.predict_proba(X_te)
     pred = model.classes_[np.argmax(proba, axis=1)]
     row = bench.evaluate(y_te, pred, proba, METRICS, seconds=seconds)
-    return {**row, "params": describe(model)}
+    return {**row, "cpu s": cpu, "params": describe(model)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -341,30 +348,40 @@ def mean_ranks(rows, models, metric, unit):
     return {m: (float(np.mean(v)) if v else float("nan"), len(v)) for m, v in ranks.items()}
 
 
-def print_dataset_tables(rows, datasets, models):
+def print_table(header, lines, markdown=False, widths=None):
+    """Print a table: fixed-width text (first column left-aligned), or Markdown."""
+    if markdown:
+        print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+        for cells in lines:
+            print("| " + " | ".join(cells) + " |")
+        return
+    widths = widths or [max(len(str(c)) for c in col) for col in zip(header, *lines)]
+    for cells in [header, *lines]:
+        print(" ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}"
+                       for i, (c, w) in enumerate(zip(cells, widths))))
+
+
+def print_dataset_tables(rows, datasets, models, markdown=False):
     cols = [*METRICS, "fit s"]
     for dataset in datasets:
         mine = [r for r in rows if r["dataset"] == dataset]
         if not mine:
             continue
         n_splits = len({r["split"] for r in mine})
-        print(f"\n{dataset} ({n_splits} splits; mean ± sd)")
-        print(f"{'model':<12} " + " ".join(f"{c:>17}" for c in cols))
-        for agg in bench.aggregate(mine, "model", cols, sd=cols):
-            if agg["model"] not in models:
-                continue
-            cells = [f"{agg[c]:.4f} ± {agg[c + ' sd']:.4f}" if c != "fit s"
-                     else f"{agg[c]:.1f} ± {agg[c + ' sd']:.1f}" for c in cols]
-            print(f"{agg['model']:<12} " + " ".join(f"{c:>17}" for c in cells))
+        print(f"\n{dataset} ({n_splits} splits; mean ± sd)\n")
+        lines = [[agg["model"], *(f"{agg[c]:.4f} ± {agg[c + ' sd']:.4f}" if c != "fit s"
+                                  else f"{agg[c]:.1f} ± {agg[c + ' sd']:.1f}" for c in cols)]
+                 for agg in bench.aggregate(mine, "model", cols, sd=cols)
+                 if agg["model"] in models]
+        print_table(["model", *cols], lines, markdown, [12] + [17] * len(cols))
 
 
-def print_rank_table(rows, models, unit, title):
-    print(f"\n{title}")
-    print(f"{'model':<12} " + " ".join(f"{m:>14}" for m in RANKED) + f" {'units':>6}")
+def print_rank_table(rows, models, unit, title, markdown=False):
+    print(f"\n{title}\n")
     ranks = {metric: mean_ranks(rows, models, metric, unit) for metric in RANKED}
-    for m in models:
-        print(f"{m:<12} " + " ".join(f"{ranks[metric][m][0]:>14.2f}" for metric in RANKED)
-              + f" {ranks['log loss'][m][1]:>6}")
+    lines = [[m, *(f"{ranks[metric][m][0]:.2f}" for metric in RANKED),
+              str(ranks["log loss"][m][1])] for m in models]
+    print_table(["model", *RANKED, "units"], lines, markdown, [12] + [9] * len(RANKED) + [6])
     return ranks
 
 
@@ -381,11 +398,17 @@ def print_targets(rows):
             mean = values.mean()
             held = "held" if better(mean, target) else "not held"
             sign = ">=" if better is np.greater_equal else "<="
-            print(f"- Adult, default FairLossClassifier, mean {metric} {mean:.4f} "
+            fmt = ".1f" if metric == "fit s" else ".4f"
+            print(f"- Adult, default FairLossClassifier, mean {metric} {mean:{fmt}} "
                   f"(target {sign} {target:g}): {held}; on {int(better(values, target).sum())} "
                   f"of {n} splits")
+        cpu = [r["cpu s"] for r in adult if "cpu s" in r]
+        if cpu:
+            print(f"  (CPU seconds of those fits, one thread, which a shared machine does not "
+                  f"inflate: mean {np.mean(cpu):.1f}, max {np.max(cpu):.1f}; on "
+                  f"{sum(c <= 15.0 for c in cpu)} of {len(cpu)} splits <= 15)")
     else:
-        print("- Adult: the default model was not run")
+        print("- Adult: no results of the default model in this run")
     models = [*REFERENCES, "default"]
     ranks = mean_ranks(rows, models, "log loss", ("dataset",))
     n = ranks["default"][1]
@@ -437,6 +460,7 @@ def main():
                         help="score on validation rows inside the training rows")
     parser.add_argument("--cache", default=str(CACHE))
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="tables as Markdown")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
@@ -465,9 +489,10 @@ def main():
     if args.study:
         print_study(rows, fit_models, datasets)
         return
-    print_dataset_tables(rows, datasets, shown)
+    print_dataset_tables(rows, datasets, shown, args.markdown)
     print_rank_table(rows, shown, ("dataset",),
-                     "Mean rank over data sets of the per-data-set means (1 = best)")
+                     "Mean rank over data sets of the per-data-set means (1 = best)",
+                     args.markdown)
     print_targets(rows)
     for name in shown:
         params = next(r["params"] for r in rows if r["model"] == name)
