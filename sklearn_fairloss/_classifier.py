@@ -151,14 +151,15 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Rows per mini-batch (capped at the number of training rows).
     max_epochs : int, default=100
         Maximum number of passes over the training data.
-    early_stopping : bool, default=True
+    early_stopping : "auto" or bool, default="auto"
         If True, set aside ``validation_fraction`` of the training rows (stratified by class)
         and stop when the validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, restoring the best epoch's weights (on by default: without it the network
-        overfits and loses to ``LogisticRegression`` in held-out log-loss, see
-        ``benchmarks/bench_defaults.py``). If False, train on all rows and stop when the
-        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs (as
-        ``MLPClassifier`` does).
+        epochs, restoring the best epoch's weights. If False, train on all rows and stop when
+        the training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs (as
+        ``MLPClassifier`` does). ``"auto"`` (as ``HistGradientBoostingClassifier``'s): on
+        when ``fit`` gets at least 100 rows and the held-out split can hold every class, off
+        below (``do_early_stopping_`` says which). Without it the network overfits and loses
+        to ``LogisticRegression`` in held-out log-loss (``benchmarks/bench_defaults.py``).
     validation_fraction : float, default=0.1
         Share of the training rows held out (stratified by class) when early stopping, a
         post-hoc calibrator or a metric-tuned decision needs them, in ``(0, 1)``. One split
@@ -234,6 +235,8 @@ sampling_cooldown : deprecated
         loss minus the data loss) and ``fairness_strength`` (after warm-up).
     n_iter_ : int
         Number of epochs run.
+    do_early_stopping_ : bool
+        Whether early stopping was used (``early_stopping="auto"`` decides from the data).
     fairness_valid_, fairness_margin_ : float
         With ``fairness_bound``: the metric of the fitted model on the held-out rows, and the
         margin of its upper confidence bound for their group sizes.
@@ -278,7 +281,7 @@ sampling_cooldown : deprecated
                  fairness_confidence=0.9, calibration=None,
                  calibration_strength=1.0, post_calibration=None, decision="argmax",
                  batch_sampler=None, optimizer="adam", lr=1e-3, weight_decay=0.0,
-                 batch_size=256, max_epochs=100, early_stopping=True, validation_fraction=0.1,
+                 batch_size=256, max_epochs=100, early_stopping="auto", validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, sensitive_as_input=True, device="auto",
                  callbacks=None, warm_start=False, random_state=None, verbose=0,
                  fairness_warmup=0, stratify_batches=False, group_thresholds=None,
@@ -361,14 +364,14 @@ sampling_cooldown : deprecated
         parts, bound = fairness_bound_parts(self, resolve_parts(self))
         device = resolve_device(self.device)
         data = prepare_training_data(self, X, y, sample_weight, sensitive_features,
-                                     needs_held_out=parts.needs_held_out(self.early_stopping)
+                                     needs_held_out=parts.needs_held_out()
                                      or bound is not None)
         objective = training_objective(self, parts, data)
         sampler = batch_composition(self, parts.batch_sampler, data)
         if bound is not None:
             bound.attach(parts, data, objective, device)
         net = train_network(self, parts, data, objective, sampler, device)
-        history, sampled_mass = training_outcome(net, self.early_stopping, data.X, sampler)
+        history, sampled_mass = training_outcome(net, data.early_stopping, data.X, sampler)
         fitted = post_process(parts, data, net, sampled_mass,
                               fit_rule=None if bound is None else bound.fit_rule(data))
         if bound is not None:
@@ -377,7 +380,8 @@ sampling_cooldown : deprecated
         encoder = data.group_encoder
         fitted.update(
             classes_=data.classes, n_features_in_=data.n_features_in, history_=history,
-            n_iter_=len(history), sensitive_names_=None if encoder is None else encoder.names_,
+            n_iter_=len(history), do_early_stopping_=data.early_stopping,
+            sensitive_names_=None if encoder is None else encoder.names_,
             sensitive_groups_=None if encoder is None else encoder.categories_,
             loss_=objective.loss, fairness_=objective.fairness,
             calibration_=objective.calibration, sample_weight_strategy_=data.strategy,

@@ -69,7 +69,7 @@ PARAMETER_CONSTRAINTS = {
     "weight_decay": _number(0),
     "batch_size": [Integer(1)],
     "max_epochs": [Integer(1)],
-    "early_stopping": _BOOL,
+    "early_stopping": [Options("auto", True, False)],
     "warm_start": _BOOL,
     "validation_fraction": _number(0, 1, low_open=True, high_open=True),
     "n_iter_no_change": [Integer(1)],
@@ -102,10 +102,9 @@ class TrainingParts:
     hidden_layer_sizes: tuple
     callbacks: list
 
-    def needs_held_out(self, early_stopping):
-        """Whether ``fit`` must hold out validation rows."""
-        return bool(early_stopping or self.post_calibrator is not None
-                    or self.decision_rule.needs_held_out)
+    def needs_held_out(self):
+        """Whether a part needs held-out rows (early stopping is decided with the data)."""
+        return bool(self.post_calibrator is not None or self.decision_rule.needs_held_out)
 
 
 def _warn_deprecated(old, new):

@@ -24,8 +24,8 @@ from ._groups import GroupEncoder
 from ._validation import check_sample_weight, short_list, split_sensitive_columns
 from .weighting import check_strategy
 
-__all__ = ["TrainingData", "check_same_length", "densify", "encode_features",
-           "prepare_training_data"]
+__all__ = ["AUTO_EARLY_STOPPING_ROWS", "TrainingData", "check_same_length", "densify",
+           "encode_features", "prepare_training_data", "use_early_stopping"]
 
 
 def densify(X):
@@ -88,6 +88,7 @@ class TrainingData:
     train_index: np.ndarray
     valid_index: object
     seed: int
+    early_stopping: bool
 
     @property
     def n_classes(self):
@@ -194,6 +195,23 @@ def encode_features(estimator, X):
     return encoder.transform(densify(X))
 
 
+#: ``early_stopping="auto"`` holds out validation rows from this many training rows on.
+AUTO_EARLY_STOPPING_ROWS = 100
+
+
+def use_early_stopping(setting, y_codes, validation_fraction):
+    """Whether ``fit`` stops early: ``setting`` itself, or for ``"auto"``, whether there are
+    at least :data:`AUTO_EARLY_STOPPING_ROWS` rows and a stratified held-out split of
+    ``validation_fraction`` can hold every class (two rows of each, one row per class held
+    out)."""
+    if not isinstance(setting, str):
+        return bool(setting)
+    counts = np.bincount(y_codes)
+    n_held_out = int(np.ceil(validation_fraction * len(y_codes)))
+    return bool(len(y_codes) >= AUTO_EARLY_STOPPING_ROWS and counts.min() >= 2
+                and len(y_codes) - n_held_out >= len(counts) <= n_held_out)
+
+
 def _hold_out(y_codes, validation_fraction, seed):
     index = np.arange(len(y_codes))
     try:
@@ -218,7 +236,8 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     X, y, sample_weight, sensitive_features
         The arguments of ``fit``.
     needs_held_out : bool
-        Whether early stopping, a post-hoc calibrator or the decision rule needs held-out rows.
+        Whether a post-hoc calibrator or the decision rule needs held-out rows (early stopping
+        is decided here, from ``early_stopping`` and the data).
 
     Returns
     -------
@@ -241,12 +260,15 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     if sensitive is not None:
         encoder = GroupEncoder().fit(sensitive, n_samples=n_samples, reference="X")
         groups = encoder.transform(sensitive)
+    early_stopping = use_early_stopping(estimator.early_stopping, y_codes,
+                                        estimator.validation_fraction)
     train_index, valid_index = np.arange(n_samples), None
-    if needs_held_out:
+    if needs_held_out or early_stopping:
         train_index, valid_index = _hold_out(y_codes, estimator.validation_fraction, seed)
     return TrainingData(
         X=X, feature_encoder=feature_encoder, y_codes=y_codes, classes=classes,
         n_features_in=n_features,
         feature_names_in=names, user_weights=user_weights, weights=weights, strategy=strategy,
         sensitive=sensitive, sensitive_columns=columns, group_encoder=encoder, groups=groups,
-        train_index=train_index, valid_index=valid_index, seed=seed)
+        train_index=train_index, valid_index=valid_index, seed=seed,
+        early_stopping=early_stopping)

@@ -108,11 +108,12 @@ def train_network(est, parts, data, objective, sampler, device):
             {key: torch.as_tensor(value, device=device) for key, value in extras.items()})
 
     train_rows = rows(data.train_index)
-    valid_rows = rows(data.valid_index) if est.early_stopping else None
+    valid_rows = rows(data.valid_index) if data.early_stopping else None
     settings = {name: getattr(est, name) for name in (
         "activation", "dropout", "ensemble_size", "numerical_embedding", "embedding_scale",
         "lr", "weight_decay",
-        "batch_size", "max_epochs", "early_stopping", "n_iter_no_change", "tol", "verbose")}
+        "batch_size", "max_epochs", "n_iter_no_change", "tol", "verbose")}
+    settings["early_stopping"] = data.early_stopping
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda_devices):

@@ -14,7 +14,8 @@ from sklearn_fairloss import FairLossClassifier
 from sklearn_fairloss._backbone import TabularNetwork, numerical_bins
 from sklearn_fairloss._features import FeatureEncoder
 
-FAST = dict(hidden_layer_sizes=(16, 16), max_epochs=15, lr=1e-2, batch_size=64, random_state=0)
+FAST = dict(hidden_layer_sizes=(16, 16), max_epochs=15, lr=1e-2, batch_size=64, random_state=0,
+            early_stopping=False)
 
 
 def _frame(n=300, seed=0):
@@ -124,7 +125,8 @@ def test_the_ensemble_trains_on_the_mean_of_its_members_weighted_losses(monkeypa
     frame, y = _frame(n=80)
     w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
     clf = FairLossClassifier(hidden_layer_sizes=(8, 8), ensemble_size=4, lr=1e-12,
-                             batch_size=1000, max_epochs=1, random_state=0)
+                             batch_size=1000, max_epochs=1, random_state=0,
+                             early_stopping=False)
     clf.fit(frame, y, sample_weight=w)
     module = clf.net_.module_.train()
     with torch.no_grad():
@@ -174,3 +176,17 @@ def test_binary_columns_such_as_one_hot_indicators_are_not_embedded():
     np.testing.assert_array_equal(encoded[:, 2], (X[:, 2] - 3.0) / 4.0)
     as_given = FeatureEncoder(scaling=None).fit_transform(X)
     np.testing.assert_array_equal(as_given, X[:, [0, 1, 2]].astype(np.float32))
+
+
+@pytest.mark.parametrize("n_rows, n_classes, expected", [
+    (60, 2, False),  # too few rows: trained on all of them
+    (200, 2, True),
+    (200, 30, False),  # 20 held-out rows cannot hold 30 classes
+])
+def test_auto_early_stopping_needs_enough_rows_for_every_class(n_rows, n_classes, expected):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_rows, 3))
+    y = np.arange(n_rows) % n_classes
+    clf = FairLossClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0).fit(X, y)
+    assert clf.do_early_stopping_ is expected
+    assert ("valid_loss" in clf.history_.columns) is expected
