@@ -297,9 +297,11 @@ def splits_of(dataset, n_splits, study):
         yield seed, X_tr, y_tr, X_te, y_te
 
 
-def run(datasets, n_splits, fit_models, show_models, study, cache_path, log=print):
+def run(datasets, n_splits, fit_models, show_models, study, cache_path, log=print,
+        resume=False):
     """Fit ``fit_models`` on every split (results into the cache); return the rows of
-    ``show_models`` (fitted now or cached) for these data sets and splits."""
+    ``show_models`` (fitted now or cached) for these data sets and splits. ``resume``: fit
+    only what the cache does not hold yet."""
     mode = "study" if study else "test"
     cache = read_cache(cache_path) if cache_path else {}
     stamp = datetime.date.today().isoformat()
@@ -308,7 +310,7 @@ def run(datasets, n_splits, fit_models, show_models, study, cache_path, log=prin
         for split, X_tr, y_tr, X_te, y_te in splits_of(dataset, n_splits, study):
             for name in show_models:
                 key = cache_key(mode, dataset, split, name)
-                if name in fit_models:
+                if name in fit_models and not (resume and key in cache):
                     row = fit_score(name, split, X_tr, y_tr, X_te, y_te)
                     row["date"] = stamp
                     log(f"  {dataset:<12} split {split} {name:<10} "

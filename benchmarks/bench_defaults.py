@@ -44,12 +44,14 @@ def main():
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--splits", type=int, default=2)
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--resume", action="store_true",
+                        help="fit only the (data set, split, candidate) the cache lacks")
     args = parser.parse_args()
     datasets = backbone.parse_list(args.datasets, backbone.DATASETS, "data sets")
     names = backbone.parse_list(args.candidates, CANDIDATES, "candidates")
     backbone.CONFIGS.update(CANDIDATES)
     rows = backbone.run(datasets, args.splits, names, names, True, CACHE,
-                        log=lambda s: print(s, flush=True))
+                        log=lambda s: print(s, flush=True), resume=args.resume)
     backbone.print_study(rows, names, datasets)
 
 
