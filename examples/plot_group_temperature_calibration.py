@@ -84,6 +84,7 @@ for i, (name, values) in enumerate(ece.items()):
     ax.bar(x + (i - 1) * width, values, width, label=name)
 ax.set_xticks(x, [f"{g}\n({counts[g]} rows)" for g in groups])
 ax.set_ylabel("ECE (10 bins, test)")
-ax.legend(fontsize="small")
+ax.set_ylim(0, 1.3 * max(max(values) for values in ece.values()))
+ax.legend(loc="upper center", ncols=3, fontsize="small")
 ax.set_title("COMPAS: calibration error by race")
 plt.show()
