@@ -180,7 +180,9 @@ class GroupOffsets(Callback):
     true- and false-positive rates for equalized odds and equal opportunity). They also give
     the metric and its upper confidence bound ``u`` (:func:`rate_gap_upper_bound`): among the
     epochs with ``u <= bound``, the one of lowest held-out cross-entropy is kept and restored at
-    the end, and training stops ``patience`` epochs after that choice last improved. The net's
+    the end, and training stops after ``patience`` epochs that meet the bound without improving
+    that choice (epochs that miss it do not count: an under-trained first epoch often meets
+    the bound, and training must go on while the weights move). The net's
     own stopping rule is switched off: moving weights make its loss incomparable across epochs.
 
     History (``net_.history``): ``bound_valid`` (the metric on the held-out rows),
@@ -259,12 +261,12 @@ class GroupOffsets(Callback):
                 self.lowest_informative_ is None
                 or bound.upper < self.lowest_informative_["bound"].upper):
             self.lowest_informative_ = record
-        if bound.upper <= spec.bound and (self.best_ is None
-                                          or loss < self.best_[0]["loss"] - spec.tol):
-            self.best_ = (record, _state(net))
-            self.misses_ = 0
-        elif self.best_ is not None:
-            self.misses_ += 1
+        if bound.upper <= spec.bound:
+            if self.best_ is None or loss < self.best_[0]["loss"] - spec.tol:
+                self.best_ = (record, _state(net))
+                self.misses_ = 0
+            else:  # only epochs that meet the bound count: an early, weak model that meets
+                self.misses_ += 1  # it must not stop training while the weights move
         self._step_offsets(pred)
         if self.best_ is not None and self.misses_ >= spec.patience:
             raise KeyboardInterrupt  # skorch's way to stop after this epoch
