@@ -418,3 +418,53 @@ def test_fis_sinkhorn_without_geomloss_names_the_fix(monkeypatch):
     with pytest.raises(ImportError, match="pip install geomloss.*group_statistic='w2'"):
         fis(torch.tensor([0.1, 0.5, 1.0]), torch.zeros(3, dtype=torch.long),
             torch.tensor([0, 0, 1]))
+
+
+# --- MMCE_w (Kumar, Sarawagi & Jain 2018, the weighted MMCE) --------------------------------
+
+
+def test_weighted_mmce_matches_the_papers_formula():
+    from sklearn_fairloss.calibration import MMCEPenalty
+
+    logits = torch.tensor([[0.2, 1.5], [2.0, -1.0], [0.1, 0.0], [-0.5, 0.4], [1.2, 0.3]],
+                          dtype=torch.float64)
+    y = torch.tensor([1, 0, 1, 0, 1])
+    p = torch.softmax(logits, 1).numpy()
+    r, pred = p.max(1), p.argmax(1)
+    c = (pred == y.numpy()).astype(float)
+    right, wrong = c == 1, c == 0
+    m, n = right.sum(), wrong.sum()
+
+    def k(a, b):
+        return np.exp(-np.abs(a[:, None] - b[None, :]) / 0.4)
+
+    expected = (((1 - r[right])[:, None] * (1 - r[right])[None, :] * k(r[right], r[right])).sum()
+                / m**2
+                + (r[wrong][:, None] * r[wrong][None, :] * k(r[wrong], r[wrong])).sum() / n**2
+                - 2 * ((1 - r[right])[:, None] * r[wrong][None, :]
+                       * k(r[right], r[wrong])).sum() / (m * n))
+    got = MMCEPenalty(weighted=True, squared=True)(logits, y)
+    assert float(got) == pytest.approx(expected, rel=1e-10)
+    # all right (or all wrong): one of the two means is undefined; the penalty is 0
+    assert float(MMCEPenalty(weighted=True)(logits, torch.tensor(pred))) == 0.0
+    assert float(MMCEPenalty(weighted=True)(logits, torch.tensor(1 - pred))) == 0.0
+
+
+# --- focal loss (Lin et al. 2017) -----------------------------------------------------------
+
+
+def test_focal_default_gamma_and_alpha_checks():
+    from sklearn_fairloss.losses import FocalLoss
+
+    logits = torch.tensor([[0.3, -0.2], [1.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([0, 1])
+    p = torch.softmax(logits, 1)[torch.arange(2), y].numpy()
+    expected = np.mean(-(1 - p) ** 2 * np.log(p))  # gamma = 2, the paper's choice
+    assert float(FocalLoss()(logits, y)) == pytest.approx(expected, rel=1e-12)
+    for ok in ([0.0, 1.0], [0.5, 2.0]):  # zero and above-one class weights are allowed
+        assert torch.isfinite(FocalLoss(alpha=ok)(logits, y))
+    for bad in ([-0.1, 1.0], [float("nan"), 1.0], [1.0, float("inf")]):
+        with pytest.raises(ValueError, match="non-negative finite"):
+            FocalLoss(alpha=bad)(logits, y)
+    with pytest.raises(ValueError, match="alpha as a single number is the weight of class 1"):
+        FocalLoss(alpha=0.25)(torch.zeros(2, 3), torch.tensor([0, 2]))
