@@ -149,9 +149,9 @@ def test_group_dro_adjustment_needs_the_group_sizes():
 # --- FEBS (FairSeg; TransUNet/utils.py febs_loss) -----------------------------------------
 
 
-def _authors_febs(inputs, target, attr, n_classes, gamma):
+def _authors_febs(inputs, target, attr, n_classes, gamma, return_weights=False):
     """febs_loss.forward of the FairSeg code, transcribed (softmax=True, weight=None; rows
-    instead of pixels; .cuda() dropped)."""
+    instead of pixels; .cuda() dropped). ``return_weights``: also the factor of each row."""
     def dice(score, t):
         smooth = 1e-5
         intersect = torch.sum(score * t)
@@ -172,6 +172,8 @@ def _authors_febs(inputs, target, attr, n_classes, gamma):
     loss = 0.0
     for i in range(n_classes):
         loss += dice(inputs[:, i] * tmp_weights[attr], target[:, i])
+    if return_weights:
+        return loss / n_classes, tmp_weights[attr]
     return loss / n_classes
 
 
@@ -315,8 +317,9 @@ def test_febs_weight_two_equals_the_authors_loss_on_a_duplicated_row():
     febs = FairErrorBoundScaling(gamma=1.5)
     assert float(febs(logits, y, torch.tensor(attr), w)) == pytest.approx(float(expected),
                                                                           rel=1e-10)
+    _, factors = _authors_febs(logits[rows], y[rows], attr[rows], 3, 1.5, return_weights=True)
     omega = febs.group_factors(logits, y, torch.tensor(attr), w)
-    assert float(omega.max()) == pytest.approx(math.tanh(1.0))
+    np.testing.assert_allclose(omega.numpy(), factors.numpy()[:9], rtol=1e-10)
 
 
 def test_febs_uses_every_class_column_when_a_class_is_missing_from_the_batch():
@@ -326,9 +329,11 @@ def test_febs_uses_every_class_column_when_a_class_is_missing_from_the_batch():
     logits = torch.randn(8, 3, generator=g, dtype=torch.float64)
     y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])  # class 2 absent
     attr = np.arange(8) % 2
-    expected = _authors_febs(logits, y, attr, 3, 1.0)
+    expected, factors = _authors_febs(logits, y, attr, 3, 1.0, return_weights=True)
     assert float(FairErrorBoundScaling()(logits, y, torch.tensor(attr))) == pytest.approx(
         float(expected), rel=1e-10)
+    omega = FairErrorBoundScaling().group_factors(logits, y, torch.tensor(attr))
+    np.testing.assert_allclose(omega.numpy(), factors.numpy(), rtol=1e-10)
 
 
 def test_febs_zero_weight_rows_are_left_out_and_degenerate_batches_give_zero():
@@ -415,7 +420,10 @@ def test_fis_sinkhorn_without_geomloss_names_the_fix(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "geomloss", None)
     fis = FairIdentityScaling(group_statistic="sinkhorn")
-    with pytest.raises(ImportError, match="pip install geomloss.*group_statistic='w2'"):
+    message = ("^group_statistic='sinkhorn' uses geomloss, the authors' library: pip install "
+               r"geomloss \(or sklearn-fairloss\[fairvision\]\), or use group_statistic='w2', "
+               r"its exact small-blur limit\.$")
+    with pytest.raises(ImportError, match=message):
         fis(torch.tensor([0.1, 0.5, 1.0]), torch.zeros(3, dtype=torch.long),
             torch.tensor([0, 0, 1]))
 
@@ -466,5 +474,5 @@ def test_focal_default_gamma_and_alpha_checks():
     for bad in ([-0.1, 1.0], [float("nan"), 1.0], [1.0, float("inf")]):
         with pytest.raises(ValueError, match="non-negative finite"):
             FocalLoss(alpha=bad)(logits, y)
-    with pytest.raises(ValueError, match="alpha as a single number is the weight of class 1"):
+    with pytest.raises(ValueError, match="^alpha as a single number is the weight of class 1"):
         FocalLoss(alpha=0.25)(torch.zeros(2, 3), torch.tensor([0, 2]))
