@@ -57,7 +57,7 @@ def test_correctness_calibrator_balances_right_and_wrong_rows_as_the_paper():
     def logits_fn(X):
         return np.tile([0.0, 0.0, 2.0], (len(X), 1))
 
-    cal = CorrectnessAwareCalibrator(n_views=1, max_iter=1500, learning_rate=0.05,
+    cal = CorrectnessAwareCalibrator(n_views=1, max_iter=300, learning_rate=0.1,
                                      random_state=0).fit(logits_fn, X, y)
     correct = (y == 2).astype(float)
     b = np.where(correct == 1, 1 - acc, acc)
