@@ -15,7 +15,10 @@ from sklearn_fairloss.calibration import TemperatureScaling
 from sklearn_fairloss.losses import CrossEntropyLoss, LogitAdjustedLoss
 from sklearn_fairloss.metrics import expected_calibration_error
 
-PARAMS = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0)
+# the plain network on all rows (features as given, no early-stopping split): the tests
+# compare the net's logits on X with closed forms
+PARAMS = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0,
+              early_stopping=False, numerical_embedding=None, feature_scaling=None)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,7 @@ def test_metric_tuned_threshold_beats_one_half_on_imbalanced_data(imbalanced):
                                          weights=[0.85], flip_y=0.05, random_state=0)[0:2]
     tuned = FairLossClassifier(**PARAMS, decision="f1", validation_fraction=0.3).fit(X, y)
     assert 0 < tuned.threshold_ < 0.5  # a rare positive class wants a lower threshold
-    plain = FairLossClassifier(**PARAMS, validation_fraction=0.3, early_stopping=False)
+    plain = FairLossClassifier(**PARAMS, validation_fraction=0.3)
     plain.fit(X, y)
     p = tuned.predict_proba(X)[:, 1]
     np.testing.assert_array_equal(tuned.predict(X), (p >= tuned.threshold_).astype(int))

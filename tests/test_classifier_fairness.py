@@ -141,7 +141,8 @@ def test_stratify_batches_puts_every_group_in_every_batch(biased, monkeypatch):
         return original(net, y_pred, y_true, X=X, training=training)
 
     monkeypatch.setattr(FairLossNet, "get_loss", record)
-    FairLossClassifier(**{**PARAMS, "max_epochs": 2}, stratify_batches=True).fit(
+    FairLossClassifier(**{**PARAMS, "max_epochs": 2, "early_stopping": False},
+                       stratify_batches=True).fit(
         X, y, sensitive_features=group)
     assert len(seen) == 2 * int(np.ceil(len(y) / 64))
     assert all(s == {0, 1, 2} for s in seen)

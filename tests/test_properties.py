@@ -703,6 +703,6 @@ def test_regression_temperature_scaling_huge_finite_logits():
                                     pd.array(list("abcabc"), dtype="string")])
 def test_regression_estimator_names_x_for_non_numeric_column(column):
     X = pd.DataFrame({"num": np.arange(6.0), "text": column})
-    model = FairLossClassifier(hidden_layer_sizes=(4,), max_epochs=2)
+    model = FairLossClassifier(hidden_layer_sizes=(4,), max_epochs=2, categorical_features=None)
     with pytest.raises(ValueError, match=r"\bX\b|'text'"):
         model.fit(X, [0, 1] * 3)
