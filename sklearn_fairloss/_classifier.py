@@ -50,10 +50,11 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Embedding of each numeric column before the hidden layers (Gorishniy et al. 2022, the
         authors' ``rtdl_num_embeddings``): periodic (PLR, lite), piecewise-linear (PLE), or
         None (the scaled values themselves).
-    embedding_scale : float, default=10.0
+    embedding_scale : float, default=1.0
         Initial scale of the periodic embeddings' frequencies (sigma in Gorishniy et al.
-        2022): larger values let the network bend sooner on a numeric column. Chosen by
-        ``benchmarks/bench_defaults.py`` on training rows only.
+        2022): larger values let the network bend sooner on a numeric column (10 fits Adult
+        better, 1 the smaller data sets). Chosen by ``benchmarks/bench_defaults.py`` on
+        training rows only.
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
         Categorical columns, each given a learned embedding per category (unseen or missing
         categories at predict share one): ``"from_dtype"`` takes the non-numeric columns of a
@@ -147,8 +148,9 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Learning rate.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
-    batch_size : int, default=256
-        Rows per mini-batch (capped at the number of training rows).
+    batch_size : int, default=1024
+        Rows per mini-batch (capped at the number of training rows); chosen with
+        ``benchmarks/bench_defaults.py`` (no worse than 256 in validation log-loss, faster).
     max_epochs : int, default=100
         Maximum number of passes over the training data.
     early_stopping : "auto" or bool, default="auto"
@@ -281,7 +283,7 @@ sampling_cooldown : deprecated
                  fairness_confidence=0.9, calibration=None,
                  calibration_strength=1.0, post_calibration=None, decision="argmax",
                  batch_sampler=None, optimizer="adam", lr=1e-3, weight_decay=0.0,
-                 batch_size=256, max_epochs=100, early_stopping="auto", validation_fraction=0.1,
+                 batch_size=1024, max_epochs=100, early_stopping="auto", validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, sensitive_as_input=True, device="auto",
                  callbacks=None, warm_start=False, random_state=None, verbose=0,
                  fairness_warmup=0, stratify_batches=False, group_thresholds=None,
