@@ -271,8 +271,16 @@ sampling_cooldown : deprecated
     (2, 2)
     """
 
-
     _parameter_constraints = PARAMETER_CONSTRAINTS
+
+    # Under metadata routing, ``sensitive_features`` is requested by default (as by the
+    # package's scorers): no other scikit-learn object consumes it, so fairlearn's
+    # ``cross_validate(pipe, X, y, params={"sensitive_features": A})`` works as it is.
+    # ``sample_weight`` keeps scikit-learn's default (unset: an explicit request).
+    __metadata_request__fit = {"sensitive_features": True}
+    __metadata_request__predict = {"sensitive_features": True}
+    __metadata_request__predict_proba = {"sensitive_features": True}
+    __metadata_request__predict_log_proba = {"sensitive_features": True}
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  ensemble_size=1, numerical_embedding="periodic",

@@ -101,3 +101,31 @@ def test_warm_start_refuses_other_features_or_architecture(data):
     clf = FairLossClassifier(**PARAMS, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="same network .*hidden_layer_sizes"):
         clf.set_params(hidden_layer_sizes=(5,)).fit(X, y)
+
+
+def test_fairlearns_habit_routes_sensitive_features_without_a_request(data):
+    """fairlearn's ``cross_validate(pipe, X, y, params={"sensitive_features": A})``: with
+    routing on, the groups reach the estimator of each fold without ``set_fit_request``, and
+    the folds equal the step-prefix call with routing off (the reference)."""
+    import sklearn
+    from sklearn.model_selection import KFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, group = data
+    fair = dict(PARAMS, fairness="demographic_parity", fairness_strength=5.0, max_epochs=5)
+    cv = KFold(3)
+    reference = cross_validate(
+        make_pipeline(StandardScaler(), FairLossClassifier(**fair)), X, y, cv=cv,
+        params={"fairlossclassifier__sensitive_features": group}, return_estimator=True)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = cross_validate(
+            make_pipeline(StandardScaler(), FairLossClassifier(**fair)), X, y, cv=cv,
+            params={"sensitive_features": group}, return_estimator=True)
+    for a, b in zip(reference["estimator"], routed["estimator"]):
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # and the groups did something: the same fold without the penalty differs
+    train = next(cv.split(X))[0]
+    plain = make_pipeline(StandardScaler(), FairLossClassifier(**dict(fair, fairness=None)))
+    plain.fit(X[train], y[train])
+    assert not np.allclose(plain.predict_proba(X), reference["estimator"][0].predict_proba(X))
