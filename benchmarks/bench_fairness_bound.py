@@ -105,8 +105,8 @@ def _fairlearn_moment(metric, bound):
 
 
 def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
-    """Fit one method on a split; returns ``(pred, proba, seconds)`` or None (not defined
-    for this metric)."""
+    """Fit one method on a split; returns ``(pred, proba, seconds, extra)`` (``extra``: the
+    epochs run, for our model) or None (not defined for this metric)."""
     X_tr, X_te, y_tr = data["X_tr"], data["X_te"], data["y_tr"]
     if method.startswith("fairloss"):
         X_tr, X_te = data["raw_tr"], data["raw_te"]
@@ -121,7 +121,8 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         fit_params = {} if method == "fairloss_plain" else {"sensitive_features": groups_tr}
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
         predict_params = {"sensitive_features": groups_te} if method == "fairloss_aware" else {}
-        return model.predict(X_te, **predict_params), model.predict_proba(X_te), seconds
+        return (model.predict(X_te, **predict_params), model.predict_proba(X_te), seconds,
+                {"epochs": float(model.n_iter_)})
     if method in ("hgb_to", "hgb_gt"):
         if method == "hgb_gt" and metric != "dp":
             return None
@@ -131,7 +132,7 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
             rule, more = bench.timed(lambda: GroupThresholds(tolerance=bound).fit(
                 hgb.predict_proba(X_tr), groups_tr))
             proba = hgb.predict_proba(X_te)
-            return rule.predict(proba, groups_te), proba, seconds + more
+            return rule.predict(proba, groups_te), proba, seconds + more, {}
         from fairlearn.postprocessing import ThresholdOptimizer
 
         to = ThresholdOptimizer(estimator=hgb, prefit=True, predict_method="predict_proba",
@@ -141,14 +142,14 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         to, more = bench.timed(lambda: to.fit(X64, y_tr, sensitive_features=groups_tr))
         X64_te = X_te.astype(np.float64)
         return (to.predict(X64_te, sensitive_features=groups_te, random_state=0),
-                to._pmf_predict(X64_te, sensitive_features=groups_te), seconds + more)
+                to._pmf_predict(X64_te, sensitive_features=groups_te), seconds + more, {})
     from fairlearn.reductions import ExponentiatedGradient
 
     base = (LogisticRegression(max_iter=1000) if method == "eg_lr"
             else HistGradientBoostingClassifier(random_state=seed))
     eg = ExponentiatedGradient(base, _fairlearn_moment(metric, bound))
     eg, seconds = bench.timed(lambda: eg.fit(X_tr, y_tr, sensitive_features=groups_tr))
-    return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds
+    return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds, {}
 
 
 def load_data(dataset, seed):
@@ -178,26 +179,43 @@ def noise_floor(y, groups, metric, confidence=0.9):
     return float(norm.ppf(confidence) * np.sqrt(0.25 / small[0] + 0.25 / small[1]))
 
 
+def load_rows(path):
+    """The rows and noise floors saved in ``path`` by ``--rows`` (empty when it is absent)."""
+    if path is None or not Path(path).exists():
+        return [], {}
+    saved = json.loads(Path(path).read_text())
+    return saved["rows"], {tuple(k.split()): v for k, v in saved["floors"].items()}
+
+
 def run(args, print_fn=print):
-    rows, floors = [], {}
+    """Fit and score every selected case, split, metric, bound and method; with ``--rows``,
+    the rows already saved there are kept and not fitted again (a cut run resumes)."""
+    rows, floors = load_rows(args.rows)
+    done = {(r["key"], r["seed"]) for r in rows}
     for case_name in args.cases:
         case = CASES[case_name]
         for seed in range(args.splits):
-            data = load_data(case["dataset"], seed)
-            groups_tr, groups_te = case["groups"](data["S_tr"]), case["groups"](data["S_te"])
+            data = None
             for metric in args.metrics:
-                floors[(case_name, metric)] = noise_floor(data["y_te"], groups_te, metric)
                 for bound in args.bounds:
                     for method in args.methods:
                         if method in ("fairloss_plain",) and bound != args.bounds[0]:
                             continue
+                        if (f"{case_name} {metric} {bound:g} {method}", seed) in done:
+                            continue
+                        if data is None:
+                            data = load_data(case["dataset"], seed)
+                            groups_tr = case["groups"](data["S_tr"])
+                            groups_te = case["groups"](data["S_te"])
+                        floors[(case_name, metric)] = noise_floor(data["y_te"], groups_te,
+                                                                  metric)
                         with warnings.catch_warnings(record=True) as caught:
                             warnings.simplefilter("always")
                             out = fit_method(method, data, groups_tr, groups_te, case, metric,
                                              bound, seed)
                         if out is None:
                             continue
-                        pred, proba, seconds = out
+                        pred, proba, seconds, extra = out
                         row = bench.evaluate(data["y_te"], pred, proba,
                                              ["accuracy", "ROC AUC", "ECE", METRIC_COLUMN[metric]],
                                              seconds, _cells(groups_te), clip=True)
@@ -206,7 +224,7 @@ def run(args, print_fn=print):
                                    seed=seed, value=value, met=float(value <= bound),
                                    warned=float(any("fairness_bound" in str(w.message)
                                                     for w in caught)),
-                                   key=f"{case_name} {metric} {bound:g} {method}")
+                                   key=f"{case_name} {metric} {bound:g} {method}", **extra)
                         rows.append({k: float(v) if isinstance(v, (np.floating, float))
                                      else v for k, v in row.items()})
                         if args.rows:  # after every fit, so that a long run can be cut short
@@ -229,16 +247,19 @@ def table(rows, floors):
                           sd=["accuracy", "ROC AUC", "ECE", "fit s", "value"],
                           keep=["case", "metric", "bound", "method"])
     lines = ["| case | metric | bound | method | met | test value | accuracy | ROC AUC | ECE "
-             "| fit s | warned |", "|" + "---|" * 11]
+             "| fit s | epochs | warned |", "|" + "---|" * 12]
     for r in agg:
         n = sum(1 for x in rows if x["key"] == r["key"])
+        epochs = [x["epochs"] for x in rows if x["key"] == r["key"] and "epochs" in x]
+        epochs = f"{np.mean(epochs):.0f} ± {np.std(epochs, ddof=1):.0f}" if len(epochs) > 1 \
+            else (f"{epochs[0]:.0f}" if epochs else "")
         lines.append(
             f"| {r['case']} | {r['metric'].upper()} (floor {floors[(r['case'], r['metric'])]:.3f})"
             f" | {r['bound']:g} | {r['method']} | {round(r['met'] * n)}/{n} | "
             f"{r['value']:.4f} ± {r['value sd']:.4f} | {r['accuracy']:.4f} ± "
             f"{r['accuracy sd']:.4f} | {r['ROC AUC']:.4f} ± {r['ROC AUC sd']:.4f} | "
             f"{r['ECE']:.4f} ± {r['ECE sd']:.4f} | {r['fit s']:.1f} ± {r['fit s sd']:.1f} | "
-            f"{round(r['warned'] * n)}/{n} |")
+            f"{epochs} | {round(r['warned'] * n)}/{n} |")
     return "\n".join(lines), agg
 
 

@@ -245,6 +245,9 @@ sampling_cooldown : deprecated
     fairness_offsets_ : list of ndarray or None
         Group-blind ``fairness_bound``: the log-odds class-weight offset of each group (per
         attribute, or per cell), as chosen.
+    fairness_validation_fraction_ : float
+        With ``fairness_bound``: the share of the rows held out to certify the bound
+        (``validation_fraction``, or more where the smallest groups need it, at most 0.5).
     fit_time_ : float
         Seconds spent in ``fit``.
 
@@ -376,6 +379,8 @@ sampling_cooldown : deprecated
         data = prepare_training_data(self, X, y, sample_weight, sensitive_features,
                                      needs_held_out=parts.needs_held_out()
                                      or bound is not None)
+        if bound is not None:  # a certifying split large enough for the bound
+            data = bound.split(data, self.validation_fraction)
         objective = training_objective(self, parts, data)
         sampler = batch_composition(self, parts.batch_sampler, data)
         if bound is not None:

@@ -11,10 +11,10 @@ difference, equal opportunity difference) stays at most ``b`` on new data with p
   difference of two proportions, for every pair of groups; the largest of the pairs' bounds
   covers the true largest gap with the interval's confidence, as the true largest gap is the
   gap of one fixed pair).
-- :class:`GroupOffsets`: a skorch callback that measures the groups' rates on the held-out
-  rows after every epoch, moves per-group class weights towards parity (dual ascent in the
-  cost-sensitive form of the Lagrangian) and keeps the weights of the epoch of lowest held-out
-  loss among those whose upper bound meets ``b``.
+- :class:`GroupOffsets`: a skorch callback that measures the groups' rates on the training
+  rows after every epoch and moves per-group class weights towards parity (dual ascent in the
+  cost-sensitive form of the Lagrangian), and certifies on the held-out rows alone: it keeps
+  the epoch of lowest held-out loss among those whose held-out upper bound meets ``b``.
 - :class:`FairnessBound`: what one ``fit`` needs (the checks of the parameters, the callback,
   the group-threshold tolerance of the group-aware route, the fitted attributes).
 
@@ -28,13 +28,14 @@ Rank 7 (the estimator): it reads the training data and the skorch net.
 
 import copy
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from scipy.stats import norm
 from skorch.callbacks import Callback
 
+from ._prepare import _hold_out, take_rows
 from .fairness import DemographicParity, EqualizedOdds, EqualOpportunity
 from .postprocessing import Argmax, GroupThresholds, TemperatureScaling
 
@@ -57,6 +58,11 @@ _MAX_OFFSET_STEP = 0.5
 _SHRINK_ROWS = 50.0
 #: A model predicting one class for more than this share of rows is called near-constant.
 _CONSTANT_SHARE = 0.99
+#: The certifying (held-out) split is made large enough that the margin of its two smallest
+#: groups is at most this share of the bound (at the data's positive rate; 1/2 for TPR and
+#: FPR), and at most this share of the rows.
+_MARGIN_SHARE = 0.5
+_MAX_HELD_OUT = 0.5
 
 
 @dataclass(frozen=True)
@@ -173,20 +179,41 @@ class GroupOffsets(Callback):
     log-odds offset ``beta_g``; a training row of ``g`` weighs ``exp(beta_g / 2)`` if positive
     and ``exp(-beta_g / 2)`` if negative (renormalised to the rows' total weight), so a network
     that sees the groups' proxies learns the threshold shift itself and needs no groups at
-    predict. After every epoch, the held-out rows' predictions (argmax) give each group's rate
-    and ``beta_g`` takes a damped Newton step towards the overall rate,
+    predict.
+
+    **Steering** uses the training rows only: after every epoch, the model's predictions
+    (argmax) on the training rows give each group's rate, and ``beta_g`` takes a damped Newton
+    step towards the overall rate,
     ``beta_g += 0.5 * shrink_g * (rate - rate_g) / max(rate (1 - rate), 0.05)`` (clipped to
     ``[-0.5, 0.5]`` per epoch; ``shrink_g = n_g / (n_g + 50)`` calms small groups' noisy rates;
-    true- and false-positive rates for equalized odds and equal opportunity). They also give
-    the metric and its upper confidence bound ``u`` (:func:`rate_gap_upper_bound`): among the
-    epochs with ``u <= bound``, the one of lowest held-out cross-entropy is kept and restored at
-    the end, and training stops after ``patience`` epochs that meet the bound without improving
-    that choice (epochs that miss it do not count: an under-trained first epoch often meets
-    the bound, and training must go on while the weights move). The net's
-    own stopping rule is switched off: moving weights make its loss incomparable across epochs.
+    true- and false-positive rates for equalized odds and equal opportunity).
 
-    History (``net_.history``): ``bound_valid`` (the metric on the held-out rows),
-    ``bound_upper`` (its upper bound) and ``bound_offset`` (the largest ``|beta_g|``).
+    **Certifying** uses the held-out rows only: their predictions give the metric and its
+    upper confidence bound ``u`` (:func:`rate_gap_upper_bound`). The held-out rows never move
+    the weights; they choose the epoch: among the epochs with ``u <= bound``, the one of lowest
+    held-out cross-entropy is kept and restored at the end.
+
+    **Stopping**: every epoch counts. Training stops after ``patience`` epochs in a row that
+    improve none of: the lowest held-out cross-entropy of any epoch (by ``tol``: the network
+    is still learning), the kept epoch (a bound-meeting epoch of lower loss, by ``tol``), and,
+    while no epoch has met the bound, the lowest upper bound (by ``1e-3``: the weights are
+    still closing the gap); or at ``max_epochs``. An under-trained early epoch that meets the
+    bound thus does not stop training while the network still learns. The net's own stopping
+    rule is switched off: moving weights make its loss incomparable across epochs.
+
+    History (``net_.history``): ``bound_loss`` (the held-out cross-entropy),
+    ``bound_valid`` (the metric on the held-out rows),
+    ``bound_upper`` (its upper bound), ``bound_train`` (the metric on the training rows, which
+    steers) and ``bound_offset`` (the largest ``|beta_g|``).
+
+    Parameters
+    ----------
+    spec : FairnessBound
+        The bound, the metric's conditions, ``patience`` and ``tol``.
+    valid : dict
+        The held-out rows (``X``, ``y``, ``w`` tensors; ``y_np``, ``w_np``, ``groups``) and the
+        training rows' labels, user weights and groups (``train_y``, ``train_w``,
+        ``train_groups``, in the order of the net's training rows), ``n_groups``.
 
     References
     ----------
@@ -198,6 +225,9 @@ class GroupOffsets(Callback):
        machines." Science 366(6468).
     """
 
+    #: Progress of the lowest upper bound that counts as progress towards the bound.
+    upper_tol = 1e-3
+
     def __init__(self, spec, valid):
         self.spec = spec
         self.valid = valid
@@ -207,14 +237,16 @@ class GroupOffsets(Callback):
         if stopping is not None and hasattr(stopping, "patience"):
             stopping.patience = net.max_epochs + 1
         self.offsets_ = [np.zeros(n) for n in self.valid["n_groups"]]
-        self.base_weights_ = None
+        self.base_weights_ = self.train_X_ = None
         self.best_ = self.lowest_ = self.lowest_informative_ = None
-        self.misses_ = 0
+        self.lowest_loss_ = np.inf
+        self.stale_ = 0
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         rows = dataset_train
         if self.base_weights_ is None:
             self.base_weights_ = rows.sample_weight.clone()
+            self.train_X_ = rows.X
         offset = sum(beta[codes] for beta, codes in zip(self.offsets_,
                                                           self.valid["train_groups"]))
         sign = np.where(self.valid["train_y"] == 1, 0.5, -0.5)
@@ -224,13 +256,14 @@ class GroupOffsets(Callback):
         rows.sample_weight.copy_(weights * (self.base_weights_.sum() / weights.sum()))
 
     def _step_offsets(self, pred):
+        """One damped Newton step of the offsets from the training rows' predictions."""
         valid = self.valid
-        for beta, codes in zip(self.offsets_, valid["groups"]):
+        y, weights = valid["train_y"], valid["train_w"]
+        for beta, codes in zip(self.offsets_, valid["train_groups"]):
             signal = np.zeros_like(beta)
             for condition in self.spec.conditions:
-                rows = (np.ones(len(pred), bool) if condition == "all"
-                        else valid["y_np"] == condition)
-                w, c, p = valid["w_np"][rows], codes[rows], pred[rows] == 1
+                rows = np.ones(len(pred), bool) if condition == "all" else y == condition
+                w, c, p = weights[rows], codes[rows], pred[rows] == 1
                 total = np.bincount(c, weights=w, minlength=len(beta))
                 squares = np.bincount(c, weights=w * w, minlength=len(beta))
                 rate = np.bincount(c, weights=w * p, minlength=len(beta)) / np.maximum(
@@ -250,25 +283,34 @@ class GroupOffsets(Callback):
         loss = float((loss * valid["w"]).sum() / valid["w"].sum())
         pred = logits.argmax(dim=1).cpu().numpy()
         bound = spec.estimate(pred, valid["y_np"], valid["groups"], valid["w_np"])
+        train_pred = net.predict_logits_tensor(self.train_X_).argmax(dim=1).cpu().numpy()
+        train_value = spec.estimate(train_pred, valid["train_y"], valid["train_groups"],
+                                    valid["train_w"]).value
         record = {"epoch": len(net.history), "bound": bound, "loss": loss,
                   "offsets": [beta.copy() for beta in self.offsets_]}
+        net.history.record("bound_loss", loss)
         net.history.record("bound_valid", bound.value)
         net.history.record("bound_upper", bound.upper)
+        net.history.record("bound_train", train_value)
         net.history.record("bound_offset", float(max(np.abs(b).max() for b in self.offsets_)))
+        progress = loss < self.lowest_loss_ - spec.tol
+        self.lowest_loss_ = min(self.lowest_loss_, loss)
         if self.lowest_ is None or bound.upper < self.lowest_[0]["bound"].upper:
+            progress |= (self.best_ is None and (
+                self.lowest_ is None
+                or bound.upper < self.lowest_[0]["bound"].upper - self.upper_tol))
             self.lowest_ = (record, _state(net))
         if _minority_share(pred) > 1 - _CONSTANT_SHARE and (
                 self.lowest_informative_ is None
                 or bound.upper < self.lowest_informative_["bound"].upper):
             self.lowest_informative_ = record
-        if bound.upper <= spec.bound:
-            if self.best_ is None or loss < self.best_[0]["loss"] - spec.tol:
-                self.best_ = (record, _state(net))
-                self.misses_ = 0
-            else:  # only epochs that meet the bound count: an early, weak model that meets
-                self.misses_ += 1  # it must not stop training while the weights move
-        self._step_offsets(pred)
-        if self.best_ is not None and self.misses_ >= spec.patience:
+        if bound.upper <= spec.bound and (self.best_ is None
+                                          or loss < self.best_[0]["loss"] - spec.tol):
+            self.best_ = (record, _state(net))
+            progress = True
+        self.stale_ = 0 if progress else self.stale_ + 1
+        self._step_offsets(train_pred)
+        if self.stale_ >= spec.patience:
             raise KeyboardInterrupt  # skorch's way to stop after this epoch
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -277,7 +319,8 @@ class GroupOffsets(Callback):
         self.chosen_ = record
         self.feasible_ = self.best_ is not None
         self.best_ = self.lowest_ = None
-        self.valid = self.base_weights_ = None  # the fitted net keeps no training rows
+        # the fitted net keeps no training rows
+        self.valid = self.base_weights_ = self.train_X_ = None
 
 
 def _state(net):
@@ -303,11 +346,48 @@ class FairnessBound:
     patience: int
     tol: float
     callback: object = None
-    rule_margin: float = field(default=0.0)
+    rule_tolerance: float = None
+    validation_fraction: float = None
 
     def estimate(self, pred, y, group_sets, weights=None):
         return rate_gap_upper_bound(pred, y, group_sets, weights, self.conditions,
                                     self.confidence)
+
+    def held_out_fraction(self, data, validation_fraction):
+        """The share of the rows to hold out for certifying: ``validation_fraction``, or more
+        where that leaves the margin of the two smallest groups above ``_MARGIN_SHARE`` of the
+        bound, at most ``_MAX_HELD_OUT``.
+
+        For groups of ``n_g`` and ``n_h`` rows of the whole data, a held-out share ``f`` gives
+        a margin of about ``z sqrt(v (1 / (f n_g) + 1 / (f n_h)))`` (``v = p (1 - p)`` at the
+        data's positive rate ``p`` for the selection rate, ``1/4`` for TPR and FPR), so
+        ``f >= z^2 v (1 / n_g + 1 / n_h) / (share * bound)^2``.
+        """
+        y, weights = data.y_codes, data.user_weights
+        positive = float(np.average(y == 1, weights=weights))
+        z = float(norm.ppf(self.confidence))
+        need = float(validation_fraction)
+        for codes in _group_sets(data.groups, self.intersectional or self.group_aware):
+            for condition in self.conditions:
+                rows = np.ones(len(y), bool) if condition == "all" else y == condition
+                var = positive * (1 - positive) if condition == "all" else 0.25
+                total = np.bincount(codes[rows], weights=weights[rows])
+                squares = np.bincount(codes[rows], weights=weights[rows] ** 2)
+                sizes = np.sort(total[total > 0] ** 2 / squares[total > 0])
+                if len(sizes) >= 2:
+                    need = max(need, z * z * var * (1 / sizes[0] + 1 / sizes[1])
+                               / (_MARGIN_SHARE * self.bound) ** 2)
+        return min(need, max(_MAX_HELD_OUT, float(validation_fraction)))
+
+    def split(self, data, validation_fraction):
+        """``data`` with a held-out split of :meth:`held_out_fraction` (the same one when
+        ``validation_fraction`` is enough); sets ``self.validation_fraction``."""
+        fraction = self.held_out_fraction(data, validation_fraction)
+        self.validation_fraction = fraction
+        if data.valid_index is not None and fraction <= validation_fraction:
+            return data
+        train, valid = _hold_out(data.y_codes, fraction, data.seed)
+        return replace(data, train_index=train, valid_index=valid)
 
     def attach(self, parts, data, objective, device):
         """Switch the soft penalty off and, group-blind, add the callback to
@@ -318,45 +398,52 @@ class FairnessBound:
         objective.fairness_strength = objective.strength = 0.0
         if self.group_aware:
             return
-        index = data.valid_index
+        index, train = data.valid_index, data.train_index
         y = data.y_codes[index]
+        group_sets = _group_sets(data.groups, self.intersectional)
         valid = {"X": torch.as_tensor(data.X[index], device=device),
                  "y": torch.as_tensor(y, dtype=torch.long, device=device),
                  "w": torch.as_tensor(data.user_weights[index], dtype=torch.float64,
                                       device=device),
                  "y_np": y, "w_np": data.user_weights[index],
-                 "groups": [codes[index] for codes in
-                            _group_sets(data.groups, self.intersectional)],
-                 "train_y": data.y_codes[data.train_index],
-                 "n_groups": [int(codes.max()) + 1 for codes in
-                              _group_sets(data.groups, self.intersectional)],
-                 "train_groups": [codes[data.train_index] for codes in
-                                  _group_sets(data.groups, self.intersectional)]}
+                 "groups": [codes[index] for codes in group_sets],
+                 "train_y": data.y_codes[train], "train_w": data.user_weights[train],
+                 "train_groups": [codes[train] for codes in group_sets],
+                 "n_groups": [int(codes.max()) + 1 for codes in group_sets]}
         self.callback = GroupOffsets(self, valid)
         parts.callbacks.append(("fairness_bound", self.callback))
 
     def fit_rule(self, data):
-        """``fit`` of a GroupThresholds for the group-aware route: the tolerance is the bound
-        less the margin of the fitting rows' group sizes, lowered until the upper bound of the
-        rule's predictions on those rows meets the bound; None for the group-blind route."""
+        """``fit`` of a GroupThresholds for the group-aware route, or None for the group-blind
+        route. The thresholds are fitted on the training rows; the held-out rows certify: the
+        tolerance starts at the bound less the margin of the held-out group sizes and is
+        lowered (refitting on the training rows) until the upper bound of the rule's
+        predictions on the held-out rows meets the bound (at most four refits)."""
         if not self.group_aware:
             return None
+        train, held_out = data.train_index, data.valid_index
 
         def fit(rule, proba, y, *, sample_weight=None, sensitive_features=None, **kwargs):
-            groups = [data.groups.cells]
-            start = proba[:, 1] >= 0.5
-            margin = self.estimate(start, y, groups, sample_weight).margin
+            # post_process passes every row in order (GroupThresholds needs no held-out rows)
+            weights = (np.ones(len(proba)) if sample_weight is None
+                       else np.asarray(sample_weight, float))
+            groups = [data.groups.cells[held_out]]
+
+            def certify(pred):
+                return self.estimate(pred, y[held_out], groups, weights[held_out])
+
+            margin = certify((proba[held_out, 1] >= 0.5).astype(int)).margin
             tolerance = max(self.bound - margin, 0.0)
-            for _ in range(4):
+            for _ in range(5):
                 rule.set_params(tolerance=tolerance)
-                rule.fit(proba, y, sample_weight=sample_weight,
-                         sensitive_features=sensitive_features, **kwargs)
-                pred = rule.predict(proba, sensitive_features=sensitive_features)
-                bound = self.estimate(pred, y, groups, sample_weight)
+                rule.fit(proba[train], y[train], sample_weight=weights[train],
+                         sensitive_features=take_rows(sensitive_features, train), **kwargs)
+                bound = certify(rule.predict(
+                    proba[held_out], sensitive_features=take_rows(sensitive_features, held_out)))
                 if bound.upper <= self.bound + 1e-12 or tolerance == 0.0:
                     break
                 tolerance = max(tolerance - (bound.upper - self.bound), 0.0)
-            self.rule_margin = bound.margin
+            self.rule_tolerance = rule.tolerance_
             return rule
         return fit
 
@@ -373,7 +460,7 @@ class FairnessBound:
         fitted = {"fairness_offsets_": None if chosen is None else chosen["offsets"],
                   "fairness_valid_": bound.value,
                   "fairness_margin_": bound.margin,
-                  "fairness_margin_fit_": self.rule_margin if self.group_aware else None}
+                  "fairness_validation_fraction_": self.validation_fraction}
         name = f"fairness_bound={self.bound:g} ({self.metric}, confidence {self.confidence:g})"
         if callback is not None and not callback.feasible_:
             low = chosen["bound"]
@@ -382,6 +469,13 @@ class FairnessBound:
                 f"reached was {low.upper:.4f} ({low.value:.4f} + margin {low.margin:.4f} for "
                 "these group sizes); that model is kept. Raise fairness_bound, lower "
                 "fairness_confidence, train longer or add data.", UserWarning, stacklevel=3)
+        elif callback is None and bound.upper > self.bound + 1e-12:
+            warnings.warn(
+                f"{name} was not met on the held-out rows by the group thresholds: their upper "
+                f"bound is {bound.upper:.4f} ({bound.value:.4f} + margin {bound.margin:.4f} for "
+                f"these group sizes) at tolerance {self.rule_tolerance:.4f}; that rule is kept. "
+                "Raise fairness_bound, lower fairness_confidence, raise validation_fraction or "
+                "add data.", UserWarning, stacklevel=3)
         elif _minority_share(pred) <= 1 - _CONSTANT_SHARE:
             share = float(np.mean(pred == np.bincount(pred, minlength=2).argmax()))
             best = None if callback is None else callback.lowest_informative_

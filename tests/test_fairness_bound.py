@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
 from sklearn_fairloss import FairLossClassifier
 from sklearn_fairloss._fairness_bound import rate_gap_upper_bound
@@ -31,6 +33,22 @@ def _biased(n, seed):
 
 def _dp(pred, group):
     return abs(pred[group == 1].mean() - pred[group == 0].mean())
+
+
+def _held_out(y, fraction, random_state):
+    """The held-out rows of ``fit``, drawn here as the estimator documents it: a split of
+    ``validation_fraction`` stratified by class, seeded from ``random_state``."""
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return np.sort(train_test_split(np.arange(len(y)), test_size=fraction, stratify=y,
+                                    random_state=seed)[1])
+
+
+def _certified_upper(pred, group, confidence=0.9):
+    """The Agresti-Caffo upper bound of the DP gap of two groups, written out."""
+    x = [pred[group == g].sum() for g in (0, 1)]
+    n = [(group == g).sum() for g in (0, 1)]
+    return max(_agresti_caffo_upper(x[0], n[0], x[1], n[1], confidence),
+               _agresti_caffo_upper(x[1], n[1], x[0], n[0], confidence))
 
 
 def _agresti_caffo_upper(x1, n1, x2, n2, confidence):
@@ -107,6 +125,58 @@ def test_bound_is_met_on_fresh_rows_and_not_without_it(biased, bounded):
     assert {"bound_offset", "bound_valid", "bound_upper"} <= set(bounded.net_.history[-1])
 
 
+def test_held_out_rows_certify_and_do_not_steer(biased, bounded):
+    """The held-out rows' groups are not used for steering: with the groups of the held-out
+    rows changed, the class weights (offsets), the training loss and the training rows' gap
+    follow the same trajectory, epoch by epoch, until the held-out check stops training; the
+    held-out values themselves change (so the change did reach the certifying rows)."""
+    (X, y, group), _ = biased
+    held_out = _held_out(y, bounded.fairness_validation_fraction_, 0)
+    changed = group.copy()  # the groups' sizes are kept: they set the held-out share
+    changed[held_out] = np.random.default_rng(5).permutation(group[held_out])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.08,
+                                   validation_fraction=0.3).fit(X, y, sensitive_features=changed)
+    first, second = bounded.net_.history, other.net_.history
+    n = min(len(first), len(second))
+    assert n >= 3
+    for column in ("train_loss", "bound_offset", "bound_train"):
+        np.testing.assert_array_equal(first[:n, column], second[:n, column])
+    assert not np.allclose(first[:n, "bound_valid"], second[:n, "bound_valid"])
+
+
+def test_certified_on_the_held_out_rows(biased, bounded):
+    """The reported held-out value and margin are those of the final model's predictions on
+    the held-out rows, by an independent computation of the Agresti-Caffo bound."""
+    (X, y, group), _ = biased
+    assert bounded.fairness_validation_fraction_ == 0.3  # enough for these groups
+    held_out = _held_out(y, 0.3, 0)
+    pred = bounded.predict(X[held_out])
+    assert bounded.fairness_valid_ == pytest.approx(_dp(pred, group[held_out]))
+    upper = _certified_upper(pred, group[held_out])
+    assert bounded.fairness_valid_ + bounded.fairness_margin_ == pytest.approx(upper)
+    assert upper <= 0.08
+
+
+def test_every_epoch_counts_towards_patience(biased):
+    """A bound every model meets: training stops ``n_iter_no_change`` epochs after the last
+    epoch that lowered the held-out loss by ``tol``, well before ``max_epochs``."""
+    (X, y, group), _ = biased
+    clf = FairLossClassifier(**{**SMALL, "max_epochs": 60, "n_iter_no_change": 3, "tol": 1e-3},
+                             fairness="demographic_parity", fairness_bound=0.99,
+                             validation_fraction=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y, sensitive_features=group)
+    loss = clf.net_.history[:, "bound_loss"]
+    lowest, last = np.inf, 0
+    for epoch, value in enumerate(loss, start=1):
+        if value < lowest - 1e-3:
+            lowest, last = value, epoch
+    assert clf.n_iter_ == last + 3 < 60
+
+
 def test_same_random_state_gives_identical_predictions(biased, bounded):
     (X, y, group), (X_new, _, _) = biased
     with warnings.catch_warnings():
@@ -117,16 +187,53 @@ def test_same_random_state_gives_identical_predictions(biased, bounded):
 
 
 def test_group_aware_bound_is_met_on_fresh_rows(biased):
-    (X, y, group), (X_new, y_new, group_new) = biased
-    clf = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.03,
+    _, (X_new, y_new, group_new) = biased
+    X, y, group = _biased(12000, 2)
+    clf = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.06,
                              decision=GroupThresholds())
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error")  # met: no warning
         clf.fit(X, y, sensitive_features=group)
     pred = clf.predict(X_new, sensitive_features=group_new)
-    assert _dp(pred, group_new) <= 0.03
-    assert clf.group_thresholds_.tolerance_ < 0.03
+    assert _dp(pred, group_new) <= 0.06
+    # the tolerance is below the bound by the held-out margin (about 0.03 here)
+    assert clf.group_thresholds_.tolerance_ < 0.06 - 0.02
     assert (pred == y_new).mean() > y_new.mean() + 0.05
+    # certified on the held-out rows (not on the rows the thresholds were fitted on)
+    assert 0.1 < clf.fairness_validation_fraction_ < 0.5
+    held_out = _held_out(y, clf.fairness_validation_fraction_, 0)
+    pred = clf.predict(X[held_out], sensitive_features=group[held_out])
+    upper = _certified_upper(pred, group[held_out])
+    assert clf.fairness_valid_ + clf.fairness_margin_ == pytest.approx(upper)
+    assert upper <= 0.06
+
+
+def test_held_out_share_grows_with_small_groups():
+    """The certifying share needed for a margin of half the bound, by the formula written
+    out: z^2 p (1 - p) (1 / n_0 + 1 / n_1) / (bound / 2)^2, capped at one half."""
+    X, y, group = _biased(4000, 0)
+    n0, n1, p = (group == 0).sum(), (group == 1).sum(), y.mean()
+    for bound, expected in ((0.2, 0.1), (0.1, None), (0.02, 0.5)):
+        need = norm.ppf(0.9) ** 2 * p * (1 - p) * (1 / n0 + 1 / n1) / (bound / 2) ** 2
+        if expected is None:
+            assert 0.1 < need < 0.5
+            expected = need
+        clf = FairLossClassifier(**{**SMALL, "max_epochs": 1}, fairness="demographic_parity",
+                                 fairness_bound=bound)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X, y, sensitive_features=group)
+        assert clf.fairness_validation_fraction_ == pytest.approx(expected)
+
+
+def test_group_aware_warns_when_the_held_out_rows_cannot_certify(biased):
+    # at most half the rows held out: groups of about 600 and 1400 give a margin near 0.035
+    (X, y, group), _ = biased
+    clf = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.03,
+                             decision=GroupThresholds())
+    with pytest.warns(UserWarning, match=r"fairness_bound=0.03 .*not met on the held-out"):
+        clf.fit(X, y, sensitive_features=group)
+    assert clf.fairness_valid_ + clf.fairness_margin_ > 0.03
 
 
 def test_collapse_warns_naming_the_bound():
