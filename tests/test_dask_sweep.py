@@ -113,3 +113,28 @@ def test_grid_search_on_local_cluster_equals_one_process(data, client):
     # the penalty did something in every fold: strength 5 narrows the DP gap
     dp = local.cv_results_["mean_test_dp"].reshape(2, 2)  # rows: strength 0, 5
     assert np.all(dp[1] > dp[0])
+
+
+def test_group_report_of_dask_columns_on_the_cluster(data, client):
+    """The metrics' per-partition tables are built in the worker processes (pickled
+    functions) and equal the in-memory report."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from sklearn_fairloss.metrics import group_report
+
+    X, y, group = data
+    proba = 1.0 / (1.0 + np.exp(-X[:, 0].astype(np.float64)))
+    frame = pd.DataFrame({"y": y, "pred": (proba > 0.5).astype(int), "p": proba,
+                          "group": np.where(group == 1, "b", "a")})
+    ddf = dd.from_pandas(frame, npartitions=4)
+    metrics = ["selection_rate", "tpr", "fpr", "brier", "expected_calibration_error"]
+    with distributed.get_task_stream(client) as stream:  # the client is the default scheduler
+        got = group_report(ddf["y"], ddf["pred"], y_proba=ddf["p"],
+                           sensitive_features=ddf["group"], metrics=metrics)
+    tasks = [str(task["key"]) for task in stream.data]
+    assert sum("_partition_tables" in key for key in tasks) == 4  # one per partition
+    expected = group_report(frame["y"], frame["pred"], y_proba=frame["p"],
+                            sensitive_features=frame["group"], metrics=metrics)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    assert got.index.tolist() == expected.index.tolist()

@@ -5,6 +5,7 @@ these bins, so the same predictions give the same bins everywhere.
 """
 
 from collections import namedtuple
+from functools import partial
 
 import numpy as np
 
@@ -32,8 +33,38 @@ Examples
 """
 
 
-def _bin_means(ids, n_bins, confidence, outcome, sample_weight):
-    """Weight, mean confidence and mean outcome of the rows of each bin ``ids``."""
+VARIANTS = ("top_label", "positive", "classwise")
+
+
+def _curve_points(proba, variant):
+    """The reliability curves of a ``(n, k)`` probability matrix, as ``(confidence, column)``
+    pairs: each row's confidence is judged right when its true label's column is ``column``
+    (an array of predicted columns for ``"top_label"``, one column for the others).
+
+    ``"top_label"``: the predicted class's probability (binary: class 1 when its probability
+    is at least 0.5); ``"positive"``: the positive (second) column; ``"classwise"``: every
+    column.
+    """
+    if variant == "top_label":
+        pred = np.argmax(proba, axis=1)
+        if proba.shape[1] == 2:
+            pred = (proba[:, 1] >= 0.5).astype(np.int64)
+        return [(proba[np.arange(proba.shape[0]), pred], pred)]
+    if variant == "positive":
+        if proba.shape[1] != 2:
+            raise ValueError("variant='positive' needs binary targets; use 'top_label' or "
+                             "'classwise' for multiclass.")
+        return [(proba[:, 1], 1)]
+    return [(proba[:, k], k) for k in range(proba.shape[1])]
+
+
+def _bin_ids(confidence, edges):
+    """The bin of each confidence; a value on an edge belongs to the lower bin."""
+    return np.searchsorted(edges[1:-1], confidence)
+
+
+def _bin_sums(ids, n_bins, confidence, outcome, sample_weight):
+    """Weight, weighted confidence sum and weighted outcome sum of the rows of each bin."""
     if sample_weight is None:
         weight = np.bincount(ids, minlength=n_bins).astype(np.float64)
         s_conf = np.bincount(ids, weights=confidence, minlength=n_bins)
@@ -42,12 +73,23 @@ def _bin_means(ids, n_bins, confidence, outcome, sample_weight):
         weight = np.bincount(ids, weights=sample_weight, minlength=n_bins)
         s_conf = np.bincount(ids, weights=sample_weight * confidence, minlength=n_bins)
         s_out = np.bincount(ids, weights=sample_weight * outcome, minlength=n_bins)
+    return weight, s_conf, s_out
+
+
+def _means_from_sums(weight, s_conf, s_out):
+    """Weight, mean confidence and mean outcome per bin (NaN means for empty bins), from the
+    sums of :func:`_bin_sums`; any leading axes (groups, curves) are kept."""
     keep = weight > 0
-    mean_conf = np.full(n_bins, np.nan)
-    mean_out = np.full(n_bins, np.nan)
+    mean_conf = np.full(weight.shape, np.nan)
+    mean_out = np.full(weight.shape, np.nan)
     mean_conf[keep] = s_conf[keep] / weight[keep]
     mean_out[keep] = s_out[keep] / weight[keep]
     return weight, mean_conf, mean_out
+
+
+def _bin_means(ids, n_bins, confidence, outcome, sample_weight):
+    """Weight, mean confidence and mean outcome of the rows of each bin ``ids``."""
+    return _means_from_sums(*_bin_sums(ids, n_bins, confidence, outcome, sample_weight))
 
 
 def _bin_edges(confidence, n_bins, strategy):
@@ -99,6 +141,20 @@ def calibration_bins(confidence, outcome, *, n_bins=10, strategy="uniform",
     """
     n_bins = _check_n_bins(n_bins)
     _check_method(strategy, STRATEGIES, "strategy")
+    from . import _dask  # it bins with this module's helpers
+
+    if _dask.any_dask(confidence, outcome, sample_weight):
+        if strategy != "uniform":
+            raise _dask.rows_only("strategy='quantile'",
+                                  "its bin edges are quantiles of all the confidences")
+        (table,) = _dask.reduce_partitions(
+            {"confidence": confidence, "outcome": outcome, "sample_weight": sample_weight},
+            [partial(_dask.confidence_sums, n_bins=n_bins)])
+        ids = _dask.level(table, _dask.BIN)
+        weight, s_conf, s_out = (np.bincount(ids, weights=table[c].to_numpy(), minlength=n_bins)
+                                 for c in ("weight", "wconf", "wout"))
+        return CalibrationBins(np.linspace(0.0, 1.0, n_bins + 1),
+                               *_means_from_sums(weight, s_conf, s_out))
     confidence = _check_1d(confidence, "confidence").astype(np.float64)
     outcome = _check_1d(outcome, "outcome").astype(np.float64)
     _check_lengths(("confidence", confidence), ("outcome", outcome),
@@ -106,5 +162,5 @@ def calibration_bins(confidence, outcome, *, n_bins=10, strategy="uniform",
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
     edges = _bin_edges(confidence, n_bins, strategy)
-    ids = np.searchsorted(edges[1:-1], confidence)
+    ids = _bin_ids(confidence, edges)
     return CalibrationBins(edges, *_bin_means(ids, n_bins, confidence, outcome, sample_weight))

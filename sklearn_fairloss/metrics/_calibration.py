@@ -8,11 +8,20 @@ Brier score, log loss, balanced accuracy and the geometric mean are not repeated
 """
 
 from collections import namedtuple
+from functools import partial
 
 import numpy as np
 
 from .._validation import default_pos_label
-from ._binning import STRATEGIES, _bin_means, calibration_bins
+from . import _dask
+from ._binning import (
+    STRATEGIES,
+    VARIANTS,
+    _bin_means,
+    _curve_points,
+    _means_from_sums,
+    calibration_bins,
+)
 from ._docstrings import fill_doc
 from ._grouping import _difference, _metric_by_group
 from ._validation import (
@@ -20,8 +29,11 @@ from ._validation import (
     _check_lengths,
     _check_method,
     _check_n_bins,
+    _check_proba_values,
     _check_sample_weight,
     _encode_groups,
+    _label_columns,
+    _proba_array,
 )
 
 __all__ = [
@@ -32,8 +44,6 @@ __all__ = [
     "BrierDecomposition",
     "calibration_error_difference",
 ]
-
-_VARIANTS = ("top_label", "positive", "classwise")
 
 BrierDecomposition = namedtuple("BrierDecomposition", ["reliability", "resolution", "uncertainty"])
 BrierDecomposition.__doc__ = """Murphy's (1973) decomposition of the Brier score.
@@ -58,91 +68,101 @@ def _check_proba(y_true, y_proba, pos_label=None, labels=None):
         Column index of each true label.
     """
     y_true = _check_1d(y_true, "y_true")
-    given = np.asarray(y_proba)
-    proba = given.astype(np.float64)
-    if proba.ndim == 2 and proba.shape[1] == 1:
-        proba = proba.ravel()
-    if proba.ndim not in (1, 2):
-        raise ValueError(f"y_proba must be 1-D or 2-D; got an array of shape {proba.shape}.")
+    proba, dtype = _proba_array(y_proba)
     _check_lengths(("y_true", y_true), ("y_proba", proba))
-    if not np.all(np.isfinite(proba)) or proba.min() < 0 or proba.max() > 1:
-        raise ValueError("y_proba must hold probabilities in [0, 1] (no NaN or infinity).")
-    if proba.ndim == 2:
-        _check_rows_sum_to_one(proba, given.dtype)
+    _check_proba_values(proba, dtype)
+    y = _label_columns(y_true, proba.shape[1] if proba.ndim == 2 else None, pos_label, labels)
     if proba.ndim == 1:
-        present = np.unique(y_true)
-        if pos_label is None:
-            pos_label = default_pos_label(present)
-            if pos_label is None or len(present) > 2:
-                raise ValueError(
-                    "y_proba is 1-D (positive-class probabilities), so y_true must be binary "
-                    "with labels {0, 1} or {-1, 1}, or pos_label must be given; got labels "
-                    f"{present.tolist()}.")
-        elif len(present) > 2:
-            raise ValueError(
-                f"y_proba is 1-D but y_true has {len(present)} labels; pass the (n, k) matrix.")
-        y = (y_true == pos_label).astype(np.int64)
         return np.column_stack([1.0 - proba, proba]), y
-    if labels is None:
-        labels = np.unique(y_true)
-        if len(labels) == 2 and proba.shape[1] == 2:
-            pass
-        elif len(labels) != proba.shape[1]:
-            raise ValueError(
-                f"y_proba has {proba.shape[1]} columns but y_true has {len(labels)} labels; "
-                "pass labels= (the classes in column order) when a class is absent.")
-    labels = np.asarray(labels)
-    if len(labels) != proba.shape[1]:
-        raise ValueError(f"labels has {len(labels)} entries but y_proba has {proba.shape[1]} "
-                         "columns.")
-    order = np.argsort(labels, kind="stable")
-    pos = np.searchsorted(labels[order], y_true)
-    pos = np.clip(pos, 0, len(labels) - 1)
-    if not np.all(labels[order][pos] == y_true):
-        raise ValueError("y_true holds labels that are not in labels.")
-    return proba, order[pos].astype(np.int64)
+    return proba, y
 
 
-def _check_rows_sum_to_one(proba, dtype):
-    """Raise when a row of the (n, k) probability matrix does not sum to 1."""
-    eps = np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else np.finfo(np.float64).eps
-    rtol = max(1e-6, float(np.sqrt(eps)))
-    sums = proba.sum(axis=1)
-    bad = np.flatnonzero(~np.isclose(sums, 1.0, rtol=rtol, atol=0.0))
-    if len(bad):
-        raise ValueError(
-            f"The rows of a 2-D y_proba must sum to 1 (one probability per class); "
-            f"{len(bad)} row(s) do not, e.g. row {bad[0]} sums to {sums[bad[0]]:.6g}. Pass "
-            "predict_proba's matrix, or the 1-D positive-class probabilities.")
+def _errors(weight, mean_confidence, mean_outcome):
+    """Share of the weight and |accuracy - confidence| of each non-empty bin of a curve."""
+    keep = weight > 0
+    total = weight[keep]
+    return total / total.sum(), np.abs(mean_outcome[keep] - mean_confidence[keep])
+
+
+def _ece(curves):
+    """The ECE of the curves' ``(share, gap)`` bin arrays: their mean over curves."""
+    return float(np.mean([np.sum(share * gap) for share, gap in curves]))
+
+
+def _ece_from_sums(weight, s_conf, s_out):
+    """The ECE of the bin sums of each curve (arrays of shape (n_curves, n_bins))."""
+    return _ece([_errors(*_means_from_sums(*sums)) for sums in zip(weight, s_conf, s_out)])
+
+
+def _dask_bins(y_true, y_proba, sample_weight, n_bins, strategy, variant, pos_label, labels,
+               sensitive_features=None):
+    """The bins of every curve of ``variant`` (and of every group), in one pass over Dask
+    inputs: :func:`_bins_table` summed by :func:`_dask.reduce_partitions`, read by
+    :func:`_bins_from_table`."""
+    table_fn = _bins_table(y_proba, n_bins, strategy, variant, sensitive_features is not None)
+    (table,) = _dask.reduce_partitions(
+        {"y_true": y_true, "y_proba": y_proba, "sensitive_features": sensitive_features,
+         "sample_weight": sample_weight}, [table_fn])
+    return _bins_from_table(table, y_proba, n_bins, variant, pos_label, labels)
+
+
+def _bins_table(y_proba, n_bins, strategy, variant, by_group):
+    """The per-partition table of the bins of Dask inputs (checked before any data is
+    read)."""
+    if strategy != "uniform":
+        raise _dask.rows_only("strategy='quantile'",
+                              "its bin edges are quantiles of all the confidences")
+    _curve_points(np.zeros((0, _dask.n_columns(y_proba) or 2)), variant)  # 'positive': k = 2
+    return partial(_dask.bin_sums, variant=variant, n_bins=n_bins, by_group=by_group)
+
+
+def _bins_from_table(table, y_proba, n_bins, variant, pos_label, labels):
+    """Bin sums of each group and curve from a summed :func:`_dask.bin_sums` table.
+
+    Returns
+    -------
+    weight, s_conf, s_out : ndarray of shape (n_groups, n_curves, n_bins)
+        Weight, weighted confidence and weighted outcome of each bin (one group when the
+        table is not grouped).
+    groups : _GroupEncoding or None
+        The groups, encoded as in-memory input would be.
+    """
+    k = _dask.n_columns(y_proba)
+    n_curves = len(_curve_points(np.zeros((0, k or 2)), variant))
+    column = _label_columns(_dask.level(table, _dask.Y_TRUE), k, pos_label, labels)
+    hit = column == _dask.level(table, _dask.COLUMN)
+    groups, codes, n_groups = None, 0, 1
+    frame = _dask.group_frame(table)
+    if frame is not None:
+        groups = _encode_groups(frame)
+        codes, n_groups = groups.codes, len(groups.labels)
+    index = (codes * n_curves + _dask.level(table, _dask.CURVE)) * n_bins + \
+        _dask.level(table, _dask.BIN)
+    size, shape = n_groups * n_curves * n_bins, (n_groups, n_curves, n_bins)
+    weight, wconf = table["weight"].to_numpy(), table["wconf"].to_numpy()
+    sums = [np.bincount(index, weights=w, minlength=size).reshape(shape)
+            for w in (weight, wconf, np.where(hit, weight, 0.0))]
+    return (*sums, groups)
 
 
 def _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight, pos_label, labels):
-    """Yield per-(variant-)curve (weights, |accuracy - confidence|) bin arrays."""
+    """Per-(variant-)curve (weights, |accuracy - confidence|) bin arrays."""
     n_bins = _check_n_bins(n_bins)
     _check_method(strategy, STRATEGIES, "strategy")
-    _check_method(variant, _VARIANTS, "variant")
+    _check_method(variant, VARIANTS, "variant")
+    if _dask.any_dask(y_true, y_proba, sample_weight):
+        weight, s_conf, s_out, _ = _dask_bins(y_true, y_proba, sample_weight, n_bins,
+                                              strategy, variant, pos_label, labels)
+        return [_errors(*_means_from_sums(*sums))
+                for sums in zip(weight[0], s_conf[0], s_out[0])]
     proba, y = _check_proba(y_true, y_proba, pos_label, labels)
     sw = _check_sample_weight(sample_weight, y.shape[0])
-    if variant == "top_label":
-        pred = np.argmax(proba, axis=1)
-        if proba.shape[1] == 2:
-            pred = (proba[:, 1] >= 0.5).astype(np.int64)
-        curves = [(proba[np.arange(len(y)), pred], (pred == y).astype(np.float64))]
-    elif variant == "positive":
-        if proba.shape[1] != 2:
-            raise ValueError("variant='positive' needs binary targets; use 'top_label' or "
-                             "'classwise' for multiclass.")
-        curves = [(proba[:, 1], (y == 1).astype(np.float64))]
-    else:
-        curves = [(proba[:, k], (y == k).astype(np.float64)) for k in range(proba.shape[1])]
     out = []
-    for conf, outcome in curves:
+    for conf, column in _curve_points(proba, variant):
+        outcome = (y == column).astype(np.float64)
         bins = calibration_bins(conf, outcome, n_bins=n_bins, strategy=strategy,
                                 sample_weight=sw)
-        keep = bins.weight > 0
-        total = bins.weight[keep]
-        out.append((total / total.sum(),
-                    np.abs(bins.mean_outcome[keep] - bins.mean_confidence[keep])))
+        out.append(_errors(bins.weight, bins.mean_confidence, bins.mean_outcome))
     return out
 
 
@@ -172,9 +192,8 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, strategy="uniform"
     >>> round(expected_calibration_error(y_true, y_proba, n_bins=2, variant="positive"), 4)
     0.25
     """
-    curves = _binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight,
-                            pos_label, labels)
-    return float(np.mean([np.sum(w * gap) for w, gap in curves]))
+    return _ece(_binned_errors(y_true, y_proba, n_bins, strategy, variant, sample_weight,
+                               pos_label, labels))
 
 
 @fill_doc
@@ -240,13 +259,13 @@ def balance_score(y_true, y_proba, *, sample_weight=None, pos_label=None, labels
     >>> round(balance_score(y_true, y_proba), 4)
     -0.175
     """
+    if _dask.any_dask(y_true, y_proba, sample_weight):  # one bin of the top-label curve
+        weight, s_conf, s_out, _ = _dask_bins(y_true, y_proba, sample_weight, 1, "uniform",
+                                              "top_label", pos_label, labels)
+        return float((s_out.sum() - s_conf.sum()) / weight.sum())
     proba, y = _check_proba(y_true, y_proba, pos_label, labels)
     sw = _check_sample_weight(sample_weight, y.shape[0])
-    if proba.shape[1] == 2:
-        pred = (proba[:, 1] >= 0.5).astype(np.int64)
-    else:
-        pred = np.argmax(proba, axis=1)
-    conf = proba[np.arange(len(y)), pred]
+    ((conf, pred),) = _curve_points(proba, "top_label")
     gain = (pred == y) - conf
     return float(np.average(gain, weights=sw))
 
@@ -291,6 +310,17 @@ def brier_score_decomposition(y_true, y_proba, *, n_bins=None, strategy="uniform
     [0.09, 0.0, 0.25]
     """
     _check_method(strategy, STRATEGIES, "strategy")
+    if _dask.any_dask(y_true, y_proba, sample_weight):
+        if n_bins is None:
+            raise _dask.rows_only("n_bins=None", "it groups identical forecasts; pass n_bins")
+        weight, s_conf, s_out, _ = _dask_bins(y_true, y_proba, sample_weight,
+                                              _check_n_bins(n_bins), strategy, "classwise",
+                                              pos_label, labels)
+        weight, s_conf, s_out = weight[0], s_conf[0], s_out[0]
+        columns = [1] if weight.shape[0] == 2 else range(weight.shape[0])
+        terms = [_murphy(*_means_from_sums(weight[k], s_conf[k], s_out[k]),
+                         s_out[k].sum() / weight[k].sum()) for k in columns]
+        return BrierDecomposition(*(float(sum(t)) for t in zip(*terms)))
     proba, y = _check_proba(y_true, y_proba, pos_label, labels)
     sw = _check_sample_weight(sample_weight, y.shape[0])
     columns = [1] if proba.shape[1] == 2 else range(proba.shape[1])
@@ -305,15 +335,19 @@ def brier_score_decomposition(y_true, y_proba, *, n_bins=None, strategy="uniform
         else:
             _, weight, f_bar, o_bar = calibration_bins(f, o, n_bins=n_bins, strategy=strategy,
                                                        sample_weight=sw)
-        keep = weight > 0
-        total, f_bar, o_bar = weight[keep], f_bar[keep], o_bar[keep]
         w = np.ones_like(f) if sw is None else sw
-        share = total / total.sum()
-        base = float(np.average(o, weights=w))
-        rel += float(np.sum(share * (f_bar - o_bar) ** 2))
-        res += float(np.sum(share * (o_bar - base) ** 2))
-        unc += base * (1.0 - base)
+        terms = _murphy(weight, f_bar, o_bar, float(np.average(o, weights=w)))
+        rel, res, unc = rel + terms[0], res + terms[1], unc + terms[2]
     return BrierDecomposition(rel, res, unc)
+
+
+def _murphy(weight, f_bar, o_bar, base):
+    """Reliability, resolution and uncertainty of one class from its bins and base rate."""
+    keep = weight > 0
+    total, f_bar, o_bar = weight[keep], f_bar[keep], o_bar[keep]
+    share = total / total.sum()
+    return (float(np.sum(share * (f_bar - o_bar) ** 2)),
+            float(np.sum(share * (o_bar - base) ** 2)), base * (1.0 - base))
 
 
 def calibration_error_difference(y_true, y_proba, *, sensitive_features,
@@ -352,6 +386,15 @@ def calibration_error_difference(y_true, y_proba, *, sensitive_features,
     0.5
     """
     _check_method(method, ("between_groups", "to_overall"))
+    if _dask.any_dask(y_true, y_proba, sensitive_features, sample_weight):
+        _check_method(strategy, STRATEGIES, "strategy")
+        _check_method(variant, VARIANTS, "variant")
+        weight, s_conf, s_out, _ = _dask_bins(
+            y_true, y_proba, sample_weight, _check_n_bins(n_bins), strategy, variant,
+            pos_label, labels, sensitive_features=sensitive_features)
+        by_group = np.array([_ece_from_sums(*sums) for sums in zip(weight, s_conf, s_out)])
+        overall = _ece_from_sums(weight.sum(axis=0), s_conf.sum(axis=0), s_out.sum(axis=0))
+        return float(_difference(by_group[:, None], [overall], method)[0])
     y_arr = _check_1d(y_true, "y_true")
     enc = _encode_groups(sensitive_features, y_arr.shape[0])
     proba = np.asarray(y_proba)

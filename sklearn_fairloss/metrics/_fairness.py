@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from . import _dask
 from ._docstrings import fill, fill_doc
 from ._grouping import _difference, _ratio
 from ._validation import _check_1d, _check_method, _check_predictions
@@ -28,6 +29,16 @@ _CLASS_AGGS = ("max", "mean")
 _ODDS_AGGS = ("worst_case", "mean")
 
 
+def _dask_cells(y_true, y_pred, sensitive_features, sample_weight):
+    """The cells (group x true label x predicted label) of Dask inputs, in one pass, as
+    rows weighted by their total weight: ``(y_true, y_pred, sensitive_features, weight)``."""
+    (table,) = _dask.reduce_partitions(
+        {"y_true": y_true, "y_pred": y_pred, "sensitive_features": sensitive_features,
+         "sample_weight": sample_weight}, [_dask.cell_sums])
+    y_true, y_pred, frame, _, weight = _dask.cells_as_rows(table)
+    return y_true, y_pred, frame, weight
+
+
 class _GroupCounts:
     """Weighted one-vs-rest confusion counts per group and per evaluated class.
 
@@ -37,6 +48,9 @@ class _GroupCounts:
 
     def __init__(self, y_true, y_pred, sensitive_features, sample_weight=None, pos_label=None,
                  labels=None):
+        if _dask.any_dask(y_true, y_pred, sensitive_features, sample_weight):
+            y_true, y_pred, sensitive_features, sample_weight = _dask_cells(
+                y_true, y_pred, sensitive_features, sample_weight)
         y_true, y_pred, sw, enc, labels, classes = _check_predictions(
             y_true, y_pred, sensitive_features, sample_weight, pos_label, labels)
         n_groups, n_labels = len(enc.labels), len(labels)
@@ -271,6 +285,9 @@ def error_rate_parity_difference(y_true, y_pred, *, sensitive_features,
     0.6667
     """
     _check_method(method, ("between_groups", "to_overall"))
+    if _dask.any_dask(y_true, y_pred, sensitive_features, sample_weight):
+        y_true, y_pred, sensitive_features, sample_weight = _dask_cells(
+            y_true, y_pred, sensitive_features, sample_weight)
     y_true_arr = _check_1d(y_true, "y_true")
     # The positive class does not matter for the error rate: evaluate as multiclass.
     labels = np.union1d(np.unique(y_true_arr), np.unique(_check_1d(y_pred, "y_pred")))

@@ -1,15 +1,24 @@
 """``group_report``: one DataFrame with every metric per group, overall, and their gaps."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from ._calibration import _check_proba, balance_score, expected_calibration_error
+from . import _dask
+from ._calibration import (
+    _bins_from_table,
+    _bins_table,
+    _check_proba,
+    _ece_from_sums,
+    balance_score,
+    expected_calibration_error,
+)
 from ._fairness import _GroupCounts
 from ._grouping import _difference, _metric_by_group, _ratio
-from ._validation import _check_method, _check_predictions, _GroupEncoding
+from ._validation import _check_method, _check_predictions, _GroupEncoding, _label_columns
 
 __all__ = ["group_report"]
 
@@ -141,8 +150,21 @@ def _parse_metrics(metrics, has_proba, classes=None):
     return specs
 
 
-def _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels):
-    """Array of shape (n_groups + 1, n_metrics): the groups, then overall."""
+def _per_group_ratio(codes, n_groups, num, den):
+    """``sum(num) / sum(den)`` per group, then overall: shape (n_groups + 1,)."""
+    num = np.bincount(codes, weights=num, minlength=n_groups)
+    den = np.bincount(codes, weights=den, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_group = np.where(den > 0, num / den, np.nan)
+    return np.append(by_group, num.sum() / den.sum())
+
+
+def _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels, sums=None):
+    """Array of shape (n_groups + 1, n_metrics): the groups, then overall.
+
+    ``sums`` holds the columns of the probability metrics already computed from the
+    per-group sums of Dask inputs (then ``proba_1d`` is None).
+    """
     n_groups = len(enc.labels)
     out = np.full((n_groups + 1, len(specs)), np.nan)
     counts = None
@@ -153,14 +175,12 @@ def _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels):
                 counts = _GroupCounts(y_true, y_pred, enc, sw, pos_label, labels)
             out[:n_groups, j] = func(counts, False)
             out[n_groups, j] = func(counts, True)[0]
+        elif sums is not None:
+            out[:, j] = sums[func]
         elif kind == "proba" and func == "brier":
             err = (proba_1d - (y_true == pos_label)) ** 2
             w = np.ones_like(err) if sw is None else sw
-            num = np.bincount(codes, weights=w * err, minlength=n_groups)
-            den = np.bincount(codes, weights=w, minlength=n_groups)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[:n_groups, j] = np.where(den > 0, num / den, np.nan)
-            out[n_groups, j] = num.sum() / den.sum()
+            out[:, j] = _per_group_ratio(codes, n_groups, w * err, w)
         else:
             if kind == "proba":
                 metric = _PROBA_METRICS[func]
@@ -175,6 +195,70 @@ def _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels):
             out[:n_groups, j] = np.where(present, by_group, np.nan)
             out[n_groups, j] = overall
     return out
+
+
+# Metrics of the probabilities that Dask inputs give from per-group sums (ROC AUC ranks all
+# the scores, and a callable needs the rows).
+_SUMMED_PROBA_METRICS = ("brier", "expected_calibration_error", "balance_score")
+
+
+def _dask_report(y_true, y_pred, y_proba, sensitive_features, metrics, sample_weight,
+                 pos_label):
+    """What :func:`group_report` needs from Dask inputs, in one pass over the partitions.
+
+    Returns
+    -------
+    rows : tuple
+        ``(y_true, y_pred, sw, enc, labels, classes)`` of the cells (group x true label x
+        predicted label) as rows weighted by their total weight, as ``_check_predictions``
+        returns them for in-memory rows.
+    specs : list
+    sums : dict
+        The column of each probability metric.
+    count : ndarray of shape (n_groups,)
+        Rows per group.
+    """
+    has_proba = y_proba is not None
+    if metrics is None:
+        metrics = list(DEFAULT_METRICS) + (["brier"] if has_proba else [])
+    for _, kind, func in _parse_metrics(metrics, has_proba):
+        if kind != "count" and func not in _SUMMED_PROBA_METRICS:
+            name = func if isinstance(func, str) else getattr(func, "__name__", repr(func))
+            raise _dask.rows_only(f"metric {name!r}", "it is not a sum over rows")
+    if has_proba and _dask.n_columns(y_proba) not in (None, 2):
+        raise ValueError("group_report supports y_proba for binary targets only.")
+    names = {func for _, kind, func in _parse_metrics(metrics, has_proba) if kind != "count"}
+    tables = [partial(_dask.cell_sums, brier="brier" in names)]
+    binned = bool(names & {"expected_calibration_error", "balance_score"})
+    if binned:  # the top-label bins of expected_calibration_error's defaults
+        tables.append(_bins_table(y_proba, 15, "uniform", "top_label", True))
+    cells, *bins = _dask.reduce_partitions(
+        {"y_true": y_true, "y_pred": y_pred, "y_proba": y_proba,
+         "sensitive_features": sensitive_features, "sample_weight": sample_weight}, tables)
+    y_c, y_pred_c, frame, rows, weight = _dask.cells_as_rows(cells)
+    checked = _check_predictions(y_c, y_pred_c, frame, weight, pos_label)
+    enc, classes = checked[3], checked[5]
+    if len(classes) == 1:
+        pos_label = classes[0]
+    specs = _parse_metrics(metrics, has_proba, classes)
+    sums = {}
+    if has_proba:
+        _label_columns(y_c, _dask.n_columns(y_proba), pos_label if len(classes) == 1 else None)
+    if "brier" in names:
+        wrong = np.where(y_c == pos_label, cells["brier1"].to_numpy(),
+                         cells["brier0"].to_numpy())
+        sums["brier"] = _per_group_ratio(enc.codes, len(enc.labels), wrong, weight)
+    if binned:
+        w, s_conf, s_out, _ = _bins_from_table(bins[0], y_proba, 15, "top_label", pos_label,
+                                               None)
+        whole = (w.sum(axis=0), s_conf.sum(axis=0), s_out.sum(axis=0))
+        sums["expected_calibration_error"] = np.array(
+            [_ece_from_sums(*g) for g in zip(w, s_conf, s_out)] + [_ece_from_sums(*whole)])
+        sums["balance_score"] = np.append(
+            (s_out.sum(axis=(1, 2)) - s_conf.sum(axis=(1, 2))) / w.sum(axis=(1, 2)),
+            (whole[2].sum() - whole[1].sum()) / whole[0].sum())
+    count = np.bincount(enc.codes, weights=rows, minlength=len(enc.labels))
+    return checked, specs, sums, count
 
 
 def _nan_if_empty(metric):
@@ -285,25 +369,34 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
     _check_method(method, ("between_groups", "to_overall"))
     if not 0 < confidence_level < 1:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}.")
-    y_true, y_pred, sw, enc, labels, classes = _check_predictions(
-        y_true, y_pred, sensitive_features, sample_weight, pos_label)
-    n = y_true.shape[0]
-    if len(classes) == 1:
-        pos_label = classes[0]
-    proba_1d = None
-    if y_proba is not None:
-        proba, _ = _check_proba(y_true, y_proba, pos_label if len(classes) == 1 else None)
-        if proba.shape[1] != 2:
-            raise ValueError("group_report supports y_proba for binary targets only.")
-        proba_1d = proba[:, 1]
-    specs = _parse_metrics(metrics, proba_1d is not None, classes)
-    table = _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels)
+    if _dask.any_dask(y_true, y_pred, y_proba, sensitive_features, sample_weight):
+        if n_bootstrap:
+            raise _dask.rows_only("n_bootstrap", "it resamples rows")
+        checked, specs, sums, count = _dask_report(
+            y_true, y_pred, y_proba, sensitive_features, metrics, sample_weight, pos_label)
+        y_true, y_pred, sw, enc, labels, classes = checked
+        if len(classes) == 1:
+            pos_label = classes[0]
+        table = _table(y_true, y_pred, None, enc, sw, specs, pos_label, labels, sums)
+    else:
+        y_true, y_pred, sw, enc, labels, classes = _check_predictions(
+            y_true, y_pred, sensitive_features, sample_weight, pos_label)
+        if len(classes) == 1:
+            pos_label = classes[0]
+        proba_1d = None
+        if y_proba is not None:
+            proba, _ = _check_proba(y_true, y_proba, pos_label if len(classes) == 1 else None)
+            if proba.shape[1] != 2:
+                raise ValueError("group_report supports y_proba for binary targets only.")
+            proba_1d = proba[:, 1]
+        specs = _parse_metrics(metrics, proba_1d is not None, classes)
+        table = _table(y_true, y_pred, proba_1d, enc, sw, specs, pos_label, labels)
+        count = np.bincount(enc.codes, minlength=len(enc.labels)).astype(np.float64)
+    n = count.sum()
     diff, ratio = _summaries(table, method)
     values = np.vstack([table, diff, ratio])
     names = [name for name, _, _ in specs]
     columns = {}
-    n_groups = len(enc.labels)
-    count = np.bincount(enc.codes, minlength=n_groups).astype(np.float64)
     columns["count"] = np.concatenate([count, [n, np.nan, np.nan]])
     if n_bootstrap:
         rng = np.random.default_rng(random_state)
@@ -311,7 +404,7 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             for b in range(int(n_bootstrap)):
-                idx = rng.integers(0, n, n)
+                idx = rng.integers(0, len(y_true), len(y_true))
                 sub = _GroupEncoding(enc.codes[idx], enc.labels, enc.names, None)
                 t = _table(y_true[idx], y_pred[idx],
                            None if proba_1d is None else proba_1d[idx], sub,

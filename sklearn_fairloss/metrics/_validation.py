@@ -177,6 +177,84 @@ def _check_predictions(y_true, y_pred, sensitive_features, sample_weight, pos_la
     return y_true, y_pred, sample_weight, groups, labels, classes
 
 
+def _proba_array(y_proba):
+    """``y_proba`` as a 1-D or 2-D float64 array (a one-column matrix becomes 1-D), and the
+    dtype it was given in (for the tolerance of the row sums)."""
+    given = np.asarray(y_proba)
+    proba = given.astype(np.float64)
+    if proba.ndim == 2 and proba.shape[1] == 1:
+        proba = proba.ravel()
+    if proba.ndim not in (1, 2):
+        raise ValueError(f"y_proba must be 1-D or 2-D; got an array of shape {proba.shape}.")
+    return proba, given.dtype
+
+
+def _check_proba_values(proba, dtype):
+    """Raise unless ``proba`` holds probabilities in [0, 1] and, when 2-D, rows that sum to 1
+    within a relative tolerance of ``max(1e-6, sqrt(eps))`` of ``dtype`` (as
+    :func:`sklearn.metrics.log_loss`)."""
+    if not np.all(np.isfinite(proba)) or proba.min(initial=0.0) < 0 or \
+            proba.max(initial=0.0) > 1:
+        raise ValueError("y_proba must hold probabilities in [0, 1] (no NaN or infinity).")
+    if proba.ndim == 2:
+        _check_rows_sum_to_one(proba, dtype)
+
+
+def _check_rows_sum_to_one(proba, dtype):
+    """Raise when a row of the (n, k) probability matrix does not sum to 1."""
+    eps = np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else np.finfo(np.float64).eps
+    rtol = max(1e-6, float(np.sqrt(eps)))
+    sums = proba.sum(axis=1)
+    bad = np.flatnonzero(~np.isclose(sums, 1.0, rtol=rtol, atol=0.0))
+    if len(bad):
+        raise ValueError(
+            f"The rows of a 2-D y_proba must sum to 1 (one probability per class); "
+            f"{len(bad)} row(s) do not, e.g. row {bad[0]} sums to {sums[bad[0]]:.6g}. Pass "
+            "predict_proba's matrix, or the 1-D positive-class probabilities.")
+
+
+def _label_columns(y_true, n_columns, pos_label=None, labels=None):
+    """The column of a probability matrix that each label of ``y_true`` stands for.
+
+    ``n_columns`` is None for 1-D (positive-class) probabilities: then ``y_true`` must be
+    binary (or ``pos_label`` given) and the column is 1 for ``pos_label``, else 0. For a
+    matrix the columns are the sorted labels of ``y_true``, or ``labels`` in their order.
+    Only the distinct values of ``y_true`` matter, so the labels of a table of counts give the
+    same answer as the rows they count.
+    """
+    if n_columns is None:
+        present = np.unique(y_true)
+        if pos_label is None:
+            pos_label = default_pos_label(present)
+            if pos_label is None or len(present) > 2:
+                raise ValueError(
+                    "y_proba is 1-D (positive-class probabilities), so y_true must be binary "
+                    "with labels {0, 1} or {-1, 1}, or pos_label must be given; got labels "
+                    f"{present.tolist()}.")
+        elif len(present) > 2:
+            raise ValueError(
+                f"y_proba is 1-D but y_true has {len(present)} labels; pass the (n, k) matrix.")
+        return (y_true == pos_label).astype(np.int64)
+    if labels is None:
+        labels = np.unique(y_true)
+        if len(labels) == 2 and n_columns == 2:
+            pass
+        elif len(labels) != n_columns:
+            raise ValueError(
+                f"y_proba has {n_columns} columns but y_true has {len(labels)} labels; "
+                "pass labels= (the classes in column order) when a class is absent.")
+    labels = np.asarray(labels)
+    if len(labels) != n_columns:
+        raise ValueError(f"labels has {len(labels)} entries but y_proba has {n_columns} "
+                         "columns.")
+    order = np.argsort(labels, kind="stable")
+    pos = np.searchsorted(labels[order], y_true)
+    pos = np.clip(pos, 0, len(labels) - 1)
+    if not np.all(labels[order][pos] == y_true):
+        raise ValueError("y_true holds labels that are not in labels.")
+    return order[pos].astype(np.int64)
+
+
 def _check_n_bins(n_bins):
     if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}.")
