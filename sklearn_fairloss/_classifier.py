@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._backbone import EMBEDDING_SCALE
 from ._fairness_bound import fairness_bound_parts
 from ._net import resolve_device
+from ._partial_fit import partial_fit
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
 from ._prepare import check_same_length, encode_features, prepare_training_data, take_rows
@@ -401,11 +402,85 @@ sampling_cooldown : deprecated
             loss_=objective.loss, fairness_=objective.fairness,
             calibration_=objective.calibration, sample_weight_strategy_=data.strategy,
             _sensitive_columns=data.sensitive_columns, _feature_encoder=data.feature_encoder,
+            _group_encoder=encoder,
             _dropped_sensitive_columns=None if self.sensitive_as_input else data.sensitive_columns)
         self.__dict__.pop("feature_names_in_", None)
+        self.__dict__.pop("_stream", None)  # a refit ends partial_fit's stream
         if data.feature_names_in is not None:
             fitted["feature_names_in_"] = data.feature_names_in
         return fitted
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, sensitive_features=None):
+        """Train the network for one pass over a chunk of rows, continuing from the last call.
+
+        For data larger than memory: call it once per partition (of a Dask DataFrame, a
+        parquet data set, ...), for as many passes over the partitions as training needs
+        (scikit-learn's contract: ``classes`` on the first call, one pass per call as
+        ``MLPClassifier.partial_fit``). After :meth:`fit`, it continues the fitted network.
+
+        What ``fit`` learns from all rows is learned from the first call's rows and then
+        kept: the scaling of the numeric columns (``feature_scaling``), the categories of the
+        categorical columns, the protected groups, the ``sample_weight_strategy``; with a
+        small or unrepresentative first partition prefer ``feature_scaling="standard"``
+        (see docs/user_guide/streaming.md, where both are measured). A group (or an
+        intersectional cell) absent from the first call is an error on the call that brings
+        it: make the first partition hold every group. ``sample_weight`` and
+        ``sensitive_features`` are per call, as in ``fit``; the fairness and calibration terms
+        act on every batch as in ``fit``, and epoch schedules (a fairness ``warmup``) count
+        calls. The class prior (prior correction, ``decision="balanced"``) accumulates over
+        all calls. Nothing is held out: ``early_stopping`` and ``max_epochs`` do not apply,
+        and the parts that need held-out rows (``post_calibration``, a tuned or per-group
+        ``decision``, ``fairness_bound``), ``class_weight="balanced"``, temperature
+        sampling and ``CaPELoss`` are refused; validate on a held-out partition yourself
+        (``score`` or a fairness metric after each pass). A failed first call leaves the
+        estimator unfitted; a failed later call leaves it as it was.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The chunk's features, with the columns of the first call.
+        y : array-like of shape (n_samples,)
+            The chunk's labels; a chunk may hold a single class.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label of the stream: required on the first call, and if given later
+            it must be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights of the chunk.
+        sensitive_features : array-like, DataFrame, str or list of str, default=None
+            The chunk's protected attribute(s), as in :meth:`fit`; needed in every call when
+            given in the first (column names of a DataFrame ``X`` are remembered).
+
+        Returns
+        -------
+        self : FairLossClassifier
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn_fairloss import FairLossClassifier
+        >>> X, y = make_classification(n_samples=2000, random_state=0)
+        >>> clf = FairLossClassifier(hidden_layer_sizes=(16,), feature_scaling="standard",
+        ...                          random_state=0)
+        >>> for epoch in range(5):
+        ...     for chunk in np.array_split(np.arange(2000), 4):  # four partitions
+        ...         clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+        >>> clf.n_iter_, bool(clf.score(X, y) > 0.8)
+        (20, True)
+        """
+        start_time = time.perf_counter()
+        first = "net_" not in self.__dict__
+        try:
+            fitted = partial_fit(self, X, y, classes, sample_weight, sensitive_features)
+        except BaseException:
+            if first:  # a failed first call leaves the estimator unfitted
+                for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+                    delattr(self, name)
+            raise
+        if "feature_names_in_" not in fitted:
+            self.__dict__.pop("feature_names_in_", None)
+        self.__dict__.update(fitted, fit_time_=time.perf_counter() - start_time)
+        return self
 
     def _fitted_predict(self, fitted, X, sensitive, index):
         """Class codes of the fitted parts (before they are assigned) for encoded ``X``."""

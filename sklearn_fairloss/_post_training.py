@@ -12,7 +12,21 @@ from scipy.special import softmax
 from ._prepare import take_rows
 from .postprocessing import GroupThresholds
 
-__all__ = ["post_process"]
+__all__ = ["post_process", "prior_shift"]
+
+
+def prior_shift(prior, trained_mass, loss):
+    """The logit shift that turns the trained model's class prior into the data's: the log
+    of ``prior`` (the data's class distribution) less the log of the class mass the network was
+    trained on (``trained_mass``, with the row weights), plus the loss's own prior shift;
+    centred."""
+    tiny = np.finfo(np.float64).tiny
+    shift = np.log(np.maximum(prior, tiny)) - np.log(
+        np.maximum(trained_mass / trained_mass.sum(), tiny))
+    loss_shift = loss.log_prior_shift(len(prior))
+    if loss_shift is not None:
+        shift = shift + torch.as_tensor(loss_shift).double().cpu().numpy()
+    return shift - shift.mean()
 
 
 def post_process(parts, data, net, sampled_mass, fit_rule=None):
@@ -22,13 +36,7 @@ def post_process(parts, data, net, sampled_mass, fit_rule=None):
     prior, n_classes = data.class_prior(), data.n_classes
     effective = sampled_mass if sampled_mass is not None else np.bincount(
         data.y_codes, weights=data.weights, minlength=n_classes)
-    tiny = np.finfo(np.float64).tiny
-    shift = np.log(np.maximum(prior, tiny)) - np.log(
-        np.maximum(effective / effective.sum(), tiny))
-    loss_shift = net.criterion_.loss.log_prior_shift(n_classes)
-    if loss_shift is not None:
-        shift = shift + torch.as_tensor(loss_shift).double().cpu().numpy()
-    shift = shift - shift.mean()
+    shift = prior_shift(prior, effective, net.criterion_.loss)
     calibrator, rule = parts.post_calibrator, parts.decision_rule
     held_out = data.valid_index
 

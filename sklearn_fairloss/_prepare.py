@@ -24,7 +24,8 @@ from ._groups import GroupEncoder
 from ._validation import check_sample_weight, short_list, split_sensitive_columns
 from .weighting import check_strategy
 
-__all__ = ["AUTO_EARLY_STOPPING_ROWS", "TrainingData", "check_same_length", "densify",
+__all__ = ["AUTO_EARLY_STOPPING_ROWS", "TrainingData", "check_same_length", "class_codes",
+           "densify",
            "encode_features", "prepare_training_data", "use_early_stopping"]
 
 
@@ -119,10 +120,11 @@ def class_weight_per_class(class_weight, classes, y_codes):
     raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {class_weight!r}.")
 
 
-def _validate_X_y(estimator, X, y, sensitive_features, seed):
+def _validate_X_y(estimator, X, y, sensitive_features, seed, classes=None):
     """Take sensitive columns out of a DataFrame ``X``, validate ``X`` and ``y`` on a
     parameter copy of ``estimator`` (so that its messages and tags apply, and nothing is set on
-    the estimator itself), and encode ``X`` for the network (:class:`FeatureEncoder`)."""
+    the estimator itself), and encode ``X`` for the network (:class:`FeatureEncoder`).
+    ``classes`` (sorted labels, ``partial_fit``'s) replaces the classes found in ``y``."""
     sensitive, columns = split_sensitive_columns(X, sensitive_features)
     if columns is not None and not estimator.sensitive_as_input:
         X = X.drop(columns=columns)
@@ -139,13 +141,30 @@ def _validate_X_y(estimator, X, y, sensitive_features, seed):
         X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)
         X = encoder.fit_transform(densify(X))
     check_classification_targets(y)
-    classes, y_codes = np.unique(y, return_inverse=True)
+    if classes is None:
+        classes, y_codes = np.unique(y, return_inverse=True)
+    else:
+        y_codes = class_codes(y, classes)
     if len(classes) < 2:
         raise ValueError(f"{type(estimator).__name__} needs at least 2 classes in y; got 1 "
                          f"class: {classes.tolist()}.")
     names = getattr(schema, "feature_names_in_", None)
     return X, encoder, y, y_codes.astype(np.int64), classes, schema.n_features_in_, names, \
         sensitive, columns
+
+
+def class_codes(y, classes):
+    """The index of each label of ``y`` in the sorted ``classes``; a label that is not one of
+    them is an error naming ``classes``."""
+    y = np.asarray(y)
+    codes = np.asarray(pd.Index(classes, tupleize_cols=False).get_indexer(y))
+    known = codes >= 0
+    if not known.all():
+        unknown = pd.unique(y[~known])
+        raise ValueError(f"y holds label(s) {short_list(unknown.tolist())} that are not in "
+                         f"classes={classes.tolist()}: partial_fit's first call must list every "
+                         "class.")
+    return codes.astype(np.int64)
 
 
 def _with_categorical_dtypes(X, categorical_features):

@@ -16,8 +16,9 @@ from ._net import TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
 from .weighting import check_strategy
 
-__all__ = ["batch_composition", "check_progress", "history_frame", "sampled_class_mass",
-           "train_network", "training_objective", "training_outcome", "unfinished_schedules"]
+__all__ = ["batch_composition", "check_progress", "history_frame", "network_settings",
+           "new_network", "sampled_class_mass", "tensor_rows", "train_network",
+           "training_objective", "training_outcome", "unfinished_schedules"]
 
 
 def training_objective(est, parts, data):
@@ -96,37 +97,57 @@ def _continue_from(net, est, data):
     net.warm_start = True
 
 
-def train_network(est, parts, data, objective, sampler, device):
-    """Build the skorch net and train it on the training rows (seeded, device-resident)."""
-    def rows(index):
-        extras = {} if data.groups is None else {"sensitive": data.groups.codes[index],
-                                                 "sensitive_values": data.groups.values[index]}
-        return TensorRows(
-            torch.as_tensor(data.X[index], device=device),
-            torch.as_tensor(data.y_codes[index], dtype=torch.long, device=device),
-            torch.as_tensor(data.weights[index], dtype=torch.float32, device=device),
-            {key: torch.as_tensor(value, device=device) for key, value in extras.items()})
+def tensor_rows(data, index, device):
+    """Rows ``index`` of the prepared data as :class:`TensorRows` on ``device``; ``index=None``
+    takes every row without copying (on the CPU the tensors share the arrays' memory)."""
+    def take(values):
+        return values if index is None else values[index]
 
-    train_rows = rows(data.train_index)
-    valid_rows = rows(data.valid_index) if data.early_stopping else None
+    extras = {} if data.groups is None else {"sensitive": take(data.groups.codes),
+                                             "sensitive_values": take(data.groups.values)}
+    return TensorRows(
+        torch.as_tensor(take(data.X), device=device),
+        torch.as_tensor(take(data.y_codes), dtype=torch.long, device=device),
+        torch.as_tensor(take(data.weights), dtype=torch.float32, device=device),
+        {key: torch.as_tensor(value, device=device) for key, value in extras.items()})
+
+
+def network_settings(est, parts, early_stopping):
+    """The estimator's network and optimisation settings, as :func:`build_net` reads them."""
     settings = {name: getattr(est, name) for name in (
         "activation", "dropout", "ensemble_size", "numerical_embedding", "embedding_scale",
         "lr", "weight_decay",
         "batch_size", "max_epochs", "n_iter_no_change", "tol", "verbose")}
-    settings["early_stopping"] = data.early_stopping
+    settings["early_stopping"] = early_stopping
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
+    return settings
+
+
+def new_network(parts, data, objective, sampler, device, train_rows, valid_rows, settings):
+    """An untrained :class:`FairLossNet` for the prepared data (call inside the seeded
+    random state: the module's weights are drawn when it is initialised)."""
+    encoder = data.feature_encoder
+    return build_net(n_numerical=encoder.n_numerical_, n_binary=encoder.n_binary_,
+                     cardinalities=encoder.cardinalities_,
+                     n_classes=data.n_classes,
+                     objective=objective, optimizer=parts.optimizer,
+                     train_rows=train_rows, valid_rows=valid_rows,
+                     sampler=sampler,
+                     settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
+                     device=device)
+
+
+def train_network(est, parts, data, objective, sampler, device):
+    """Build the skorch net and train it on the training rows (seeded, device-resident)."""
+    every_row = data.valid_index is None and len(data.train_index) == len(data.y_codes)
+    train_rows = tensor_rows(data, None if every_row else data.train_index, device)
+    valid_rows = tensor_rows(data, data.valid_index, device) if data.early_stopping else None
+    settings = network_settings(est, parts, data.early_stopping)
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(data.seed)
-        encoder = data.feature_encoder
-        net = build_net(n_numerical=encoder.n_numerical_, n_binary=encoder.n_binary_,
-                        cardinalities=encoder.cardinalities_,
-                        n_classes=data.n_classes,
-                        objective=objective, optimizer=parts.optimizer,
-                        train_rows=train_rows, valid_rows=valid_rows,
-                        sampler=sampler,
-                        settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
-                        device=device)
+        net = new_network(parts, data, objective, sampler, device, train_rows, valid_rows,
+                          settings)
         if est.warm_start and getattr(est, "net_", None) is not None:
             _continue_from(net, est, data)
         net.fit(train_rows, None)
@@ -158,9 +179,10 @@ def batch_composition(est, sampler, data):
     return spec
 
 
-def history_frame(net, early_stopping, X):
+def history_frame(net, early_stopping, X, progress=True):
     """The net's history as a DataFrame: an error when training diverged, a warning when it
-    made no progress (:func:`check_progress`, on the training features ``X``)."""
+    made no progress (:func:`check_progress`, on the training features ``X``; not with
+    ``progress=False``)."""
     columns = ["epoch", "train_loss"] + (["valid_loss"] if early_stopping else [])
     columns += net.criterion_.term_names()
     if net.criterion_.fairness is not None:
@@ -170,7 +192,8 @@ def history_frame(net, early_stopping, X):
     if not np.all(np.isfinite(history["train_loss"].to_numpy())):
         raise ValueError("Training diverged: the training loss is not finite. Scale the "
                          "features (for example with StandardScaler) or lower lr.")
-    check_progress(history, X)
+    if progress:
+        check_progress(history, X)
     return history
 
 
