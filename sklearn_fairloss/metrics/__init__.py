@@ -3,6 +3,11 @@
 Pure numpy / pandas / scikit-learn: importing this module never imports torch. Every
 metric accepts binary and multiclass targets where that makes sense, any number of groups,
 several sensitive attributes at once (intersectional groups) and ``sample_weight``.
+
+The fairness metrics on labels, the binned calibration metrics and :func:`group_report` also
+accept Dask DataFrames, Series and arrays (data larger than memory): each partition is
+reduced to per-group sums, in one pass over the data, and the result equals the in-memory
+one. dask is imported only when a Dask collection is given.
 """
 
 from ._binning import CalibrationBins, calibration_bins

@@ -283,6 +283,12 @@ def group_report(y_true, y_pred, *, y_proba=None, sensitive_features, metrics=No
     groups at once (one ``np.bincount`` pass instead of one metric call per group), with
     optional bootstrap confidence intervals.
 
+    The per-row inputs may be Dask collections (columns of one Dask DataFrame, or Dask
+    arrays) for data larger than memory: each partition is reduced to per-group sums, all
+    columns in one pass over the data, with the same result. Metrics that need every row at
+    once (``"roc_auc"``, callables) and ``n_bootstrap`` are then refused; the default
+    metrics leave out ROC AUC.
+
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
