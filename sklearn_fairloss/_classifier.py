@@ -56,6 +56,14 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         2022): larger values let the network bend sooner on a numeric column (10 fits Adult
         better, 1 the smaller data sets). Chosen by ``benchmarks/bench_defaults.py`` on
         training rows only.
+    linear_start : bool, default=True
+        Add a linear path to the network's logits and start training from a logistic
+        regression: the path starts at scikit-learn's ``LogisticRegression()`` fitted on the
+        encoded training rows (categorical columns one-hot; at most 50,000 rows), the
+        network's own output at zero, and both are then trained together. With early stopping
+        the model leaves the linear solution only while the held-out loss improves, which is
+        what keeps small data sets at least as good as a logistic regression (see
+        ``docs/backbone.md``). False: the network alone, from a random start.
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
         Categorical columns, each given a learned embedding per category (unseen or missing
         categories at predict share one): ``"from_dtype"`` takes the non-numeric columns of a
@@ -288,7 +296,7 @@ sampling_cooldown : deprecated
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  ensemble_size=1, numerical_embedding="periodic",
-                 embedding_scale=EMBEDDING_SCALE,
+                 embedding_scale=EMBEDDING_SCALE, linear_start=True,
                  categorical_features="from_dtype", feature_scaling="quantile",
                  loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
                  fairness=None, fairness_strength=1.0, fairness_bound=None,
@@ -306,6 +314,7 @@ sampling_cooldown : deprecated
         self.ensemble_size = ensemble_size
         self.numerical_embedding = numerical_embedding
         self.embedding_scale = embedding_scale
+        self.linear_start = linear_start
         self.categorical_features = categorical_features
         self.feature_scaling = feature_scaling
         self.loss = loss

@@ -33,7 +33,7 @@ from skorch.callbacks import (
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._backbone import TabularNetwork, numerical_bins
+from ._backbone import TabularNetwork, linear_start, numerical_bins
 
 __all__ = ["TensorRows", "TensorBatchIterator", "TrainingObjective", "FairLossNet",
            "SamplingSchedule", "build_net", "resolve_device", "stratified_permutation"]
@@ -412,7 +412,8 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
         batch composition (stratified batches, or temperature sampling and its cooldown).
     settings : dict
         ``hidden_layer_sizes``, ``activation``, ``dropout``, ``ensemble_size``,
-        ``numerical_embedding``, ``embedding_scale``, ``lr``, ``weight_decay``,
+        ``numerical_embedding``, ``embedding_scale``, ``linear_start``, ``lr``,
+        ``weight_decay``,
         ``batch_size``, ``max_epochs``, ``early_stopping``, ``n_iter_no_change``, ``tol``,
         ``verbose``.
     user_callbacks : list of (str, skorch.callbacks.Callback)
@@ -432,8 +433,12 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
     embedding = settings["numerical_embedding"]
     bins = (numerical_bins(train_rows.X[:, :n_numerical].cpu())
             if embedding == "piecewise_linear" and n_numerical else None)
+    linear = (linear_start(train_rows.X, train_rows.y, train_rows.sample_weight, n_numerical,
+                           n_binary, cardinalities, n_classes, seed=seed)
+              if settings["linear_start"] else None)
     return FairLossNet(
         module=TabularNetwork,
+        module__linear=linear,
         module__n_numerical=n_numerical,
         module__n_binary=n_binary,
         module__cardinalities=list(cardinalities),

@@ -51,6 +51,7 @@ PARAMETER_CONSTRAINTS = {
     "ensemble_size": [Integer(1)],
     "numerical_embedding": [None, Options(*NUMERICAL_EMBEDDINGS[:-1])],
     "embedding_scale": _number(0, low_open=True),
+    "linear_start": _BOOL,
     "feature_scaling": [None, Options(*FEATURE_SCALINGS[:-1])],
     "categorical_features": [Satisfies(
         lambda v: v is None or (isinstance(v, str) and v == "from_dtype")

@@ -90,8 +90,9 @@ def _continue_from(net, est, data):
         net.module_.load_state_dict(previous.module_.state_dict())
     except RuntimeError as exc:
         raise ValueError("warm_start=True needs the same network as the previous fit "
-                         "(hidden_layer_sizes, ensemble_size, numerical_embedding and the "
-                         "categories of categorical columns); set warm_start=False to refit."
+                         "(hidden_layer_sizes, ensemble_size, numerical_embedding, "
+                         "linear_start, the categories of categorical columns); set "
+                         "warm_start=False to refit."
                          ) from exc
     net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
     net.warm_start = True
@@ -116,6 +117,7 @@ def network_settings(est, parts, early_stopping):
     """The estimator's network and optimisation settings, as :func:`build_net` reads them."""
     settings = {name: getattr(est, name) for name in (
         "activation", "dropout", "ensemble_size", "numerical_embedding", "embedding_scale",
+        "linear_start",
         "lr", "weight_decay",
         "batch_size", "max_epochs", "n_iter_no_change", "tol", "verbose")}
     settings["early_stopping"] = early_stopping
@@ -193,20 +195,23 @@ def history_frame(net, early_stopping, X, progress=True):
         raise ValueError("Training diverged: the training loss is not finite. Scale the "
                          "features (for example with StandardScaler) or lower lr.")
     if progress:
-        check_progress(history, X)
+        check_progress(history, X,
+                       from_linear_start=getattr(net.module_, "linear", None) is not None)
     return history
 
 
-def check_progress(history, X):
+def check_progress(history, X, from_linear_start=False):
     """Warn when training made no progress (``ConvergenceWarning``: the training loss of no
-    later epoch is 0.1 % below the first epoch's), or when the features are so far from unit
-    scale (above 1e6 in absolute value) that the network saturates (``UserWarning``); both
-    messages say to scale the features."""
+    later epoch is 0.1 % below the first epoch's; not when training started from a fitted
+    logistic regression, ``linear_start``, whose loss may rightly stay), or when the features
+    are so far from unit scale (above 1e6 in absolute value) that the network saturates
+    (``UserWarning``); both messages say to scale the features."""
     loss = history["train_loss"].to_numpy()
-    scale = float(np.max(np.abs(X))) if X.size else 0.0
+    scale = float(max(X.max(), -X.min())) if X.size else 0.0  # no temporary copy of X
     hint = (f" The features reach {scale:.3g} in absolute value: scale them (for example with "
             "StandardScaler)." if scale > 1e3 else " Try a larger lr or scaled features.")
-    if len(loss) >= 2 and loss[1:].min() > loss[0] - 1e-3 * abs(loss[0]):
+    if (not from_linear_start and len(loss) >= 2
+            and loss[1:].min() > loss[0] - 1e-3 * abs(loss[0])):
         warnings.warn(f"Training made no progress: the training loss stayed near {loss[0]:.4g} "
                       f"for {len(loss)} epochs.{hint}", ConvergenceWarning, stacklevel=6)
     elif scale > 1e6:

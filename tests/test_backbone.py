@@ -192,3 +192,75 @@ def test_auto_early_stopping_needs_enough_rows_for_every_class(n_rows, n_classes
     clf = FairLossClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0).fit(X, y)
     assert clf.do_early_stopping_ is expected
     assert ("valid_loss" in clf.history_.columns) is expected
+
+
+# ---- linear_start: the network starts from a logistic regression ----------------------------
+
+
+def _design(frame, categories):
+    """The independent reference's inputs: the numbers as they are, each categorical column
+    one-hot by pandas."""
+    return pd.get_dummies(frame, columns=categories, dtype=float).to_numpy()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("ensemble_size", [1, 4])
+def test_before_training_moves_it_the_model_is_scikit_learns_logistic_regression(
+        n_classes, ensemble_size):
+    from sklearn.linear_model import LogisticRegression
+
+    frame, y = _frame()
+    if n_classes == 3:
+        y = y + (frame["noise"].to_numpy() > 0.8)
+    # lr=1e-12: training does not move the weights, so the fitted model is its starting point
+    clf = FairLossClassifier(hidden_layer_sizes=(16, 16), ensemble_size=ensemble_size,
+                             feature_scaling=None, lr=1e-12, max_epochs=1,
+                             early_stopping=False, random_state=0).fit(frame, y)
+    reference = LogisticRegression(max_iter=1000).fit(_design(frame, ["city", "kind"]), y)
+    np.testing.assert_allclose(clf.predict_proba(frame),
+                               reference.predict_proba(_design(frame, ["city", "kind"])),
+                               atol=2e-3)
+    # and without the linear start it is not
+    blind = FairLossClassifier(hidden_layer_sizes=(16, 16), ensemble_size=ensemble_size,
+                               feature_scaling=None, lr=1e-12, max_epochs=1, early_stopping=False,
+                               random_state=0, linear_start=False).fit(frame, y)
+    assert np.abs(blind.predict_proba(frame) - clf.predict_proba(frame)).max() > 0.05
+
+
+def test_the_linear_start_keeps_a_small_linear_problem_near_logistic_regression():
+    """On 400 rows drawn from a logistic model, the default (linear start, early stopping)
+    is as good as LogisticRegression on new rows, the network from a random start is not."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=8)
+
+    def draw(n):
+        X = rng.normal(size=(n, 8))
+        return X, (rng.random(n) < 1 / (1 + np.exp(-X @ coef))).astype(int)
+
+    X, y = draw(400)
+    X_new, y_new = draw(4000)
+    reference = log_loss(y_new, LogisticRegression().fit(X, y).predict_proba(X_new))
+    start = log_loss(y_new, FairLossClassifier(random_state=0).fit(X, y).predict_proba(X_new))
+    random = log_loss(y_new, FairLossClassifier(random_state=0, linear_start=False)
+                      .fit(X, y).predict_proba(X_new))
+    assert start < reference + 0.01
+    assert random > reference + 0.02
+
+
+def test_the_linear_start_uses_a_subset_of_large_data(monkeypatch):
+    import sklearn_fairloss._backbone as backbone
+
+    frame, y = _frame(n=300)
+    monkeypatch.setattr(backbone, "LINEAR_START_ROWS", 50)
+    clf = FairLossClassifier(**FAST).fit(frame, y)
+    assert clf.score(frame, y) > 0.8
+
+
+def test_warm_start_refuses_a_change_of_linear_start():
+    frame, y = _frame()
+    clf = FairLossClassifier(**dict(FAST, max_epochs=2), warm_start=True).fit(frame, y)
+    with pytest.raises(ValueError, match="linear_start"):
+        clf.set_params(linear_start=False).fit(frame, y)

@@ -21,7 +21,8 @@ from sklearn_fairloss.losses import CrossEntropyLoss
 
 # The engine's contracts (weights, batches, the logistic-regression limit) are checked on the
 # plain network: features as given, no embedding (tests/test_backbone.py covers the rest).
-PLAIN = dict(numerical_embedding=None, feature_scaling=None, early_stopping=False)
+PLAIN = dict(numerical_embedding=None, feature_scaling=None, early_stopping=False,
+             linear_start=False)
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0,
             **PLAIN)
 

@@ -18,7 +18,8 @@ from sklearn_fairloss.metrics import expected_calibration_error
 # the plain network on all rows (features as given, no early-stopping split): the tests
 # compare the net's logits on X with closed forms
 PARAMS = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64, random_state=0,
-              early_stopping=False, numerical_embedding=None, feature_scaling=None)
+              early_stopping=False, numerical_embedding=None, feature_scaling=None,
+              linear_start=False)
 
 
 @pytest.fixture(scope="module")
