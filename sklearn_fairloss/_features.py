@@ -109,38 +109,52 @@ class FeatureEncoder:
         self.scaling = scaling
         self.seed = seed
 
-    def fit_transform(self, X):
-        """Learn the encoding on the training rows ``X`` and return them encoded."""
+    #: Rows encoded at a time: the float64 temporaries of scaling stay this many rows high.
+    block_rows = 16384
+
+    def fit(self, X):
+        """Learn the encoding on the training rows ``X`` (statistics over row blocks and one
+        column at a time: no float64 copy of ``X`` is made)."""
         cat = categorical_columns(X, self.categorical_features)
         self.categorical_index_ = cat
-        self.numerical_index_ = [i for i in range(X.shape[1]) if i not in set(cat)]
-        numeric = self._numeric(X)
-        low, high = numeric.min(axis=0, initial=np.inf), numeric.max(axis=0, initial=-np.inf)
-        binary = np.array([np.all((column == lo) | (column == hi))
-                           for column, lo, hi in zip(numeric.T, low, high)], dtype=bool)
-        self.binary_index_ = [i for i, b in zip(self.numerical_index_, binary) if b]
+        candidates = [i for i in range(X.shape[1]) if i not in set(cat)]
+        self.numerical_index_ = candidates
+        k, n_rows = len(candidates), X.shape[0]
+        low, high = np.full(k, np.inf), np.full(k, -np.inf)
+        for block in self._blocks(X):
+            numeric = self._numeric(block)
+            low = np.minimum(low, numeric.min(axis=0, initial=np.inf))
+            high = np.maximum(high, numeric.max(axis=0, initial=-np.inf))
+        binary = np.ones(k, dtype=bool)
+        for block in self._blocks(X):
+            numeric = self._numeric(block)
+            binary &= np.all((numeric == low) | (numeric == high), axis=0)
+        self.binary_index_ = [i for i, b in zip(candidates, binary) if b]
         # 0/1 from the two values, unless the user asked for the values as given
         self.binary_range_ = ((low[binary], high[binary]) if self.scaling is not None
                               else (np.zeros(binary.sum()), np.ones(binary.sum())))
-        self.numerical_index_ = [i for i, b in zip(self.numerical_index_, binary) if not b]
+        self.numerical_index_ = [i for i, b in zip(candidates, binary) if not b]
         self.n_numerical_, self.n_binary_ = len(self.numerical_index_), len(self.binary_index_)
-        numeric = numeric[:, ~binary]
         self.scaler_ = None
         if self.scaling is not None and self.n_numerical_:
             if self.scaling == "quantile":
-                n_rows = numeric.shape[0]
-                self.scaler_ = QuantileTransformer(
-                    n_quantiles=max(min(n_rows // 30, 1000), 10),
-                    output_distribution="normal", subsample=None,
-                    random_state=self.seed)
-                # noise of 1e-3 standard deviations separates tied values (as TabM's code
-                # does), in proportion to each column's spread: the model does not depend
-                # on the unit of a column
+                # one transformer per column, fitted on that column alone (memory: one column)
                 rng = np.random.default_rng(self.seed)
-                std = np.std(numeric, axis=0, keepdims=True)
-                self.scaler_.fit(numeric + 1e-3 * std * rng.standard_normal(numeric.shape))
+                self.scaler_ = []
+                for i in self.numerical_index_:
+                    column = self._numeric(X, [i])
+                    # noise of 1e-3 standard deviations separates tied values (as TabM's code
+                    # does), in proportion to the column's spread: the model does not depend
+                    # on the unit of a column
+                    noise = 1e-3 * np.std(column) * rng.standard_normal(column.shape)
+                    self.scaler_.append(QuantileTransformer(
+                        n_quantiles=max(min(n_rows // 30, 1000), 10),
+                        output_distribution="normal", subsample=None,
+                        random_state=self.seed).fit(column + noise))
             else:
-                self.scaler_ = StandardScaler().fit(numeric)
+                self.scaler_ = StandardScaler()
+                for block in self._blocks(X):
+                    self.scaler_.partial_fit(self._numeric(block))
         self.encoder_ = None
         self.cardinalities_ = []
         if cat:
@@ -148,7 +162,19 @@ class FeatureEncoder:
                                            encoded_missing_value=-1, dtype=np.float64)
             self.encoder_.fit(self._categorical(X))
             self.cardinalities_ = [len(c) + 1 for c in self.encoder_.categories_]
-        return self.transform(X)
+        return self
+
+    def fit_transform(self, X):
+        """Learn the encoding on the training rows ``X`` and return them encoded."""
+        return self.fit(X).transform(X)
+
+    def _blocks(self, X, rows=None):
+        """``X`` in blocks of :attr:`block_rows` rows (of ``X[rows]`` when ``rows`` is given)."""
+        n_rows = X.shape[0] if rows is None else len(rows)
+        for start in range(0, n_rows, self.block_rows):
+            stop = min(start + self.block_rows, n_rows)
+            index = slice(start, stop) if rows is None else rows[start:stop]
+            yield X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
 
     def _numeric(self, X, index=None):
         index = self.numerical_index_ if index is None else index
@@ -173,16 +199,29 @@ class FeatureEncoder:
                                   .astype(object))
         return values
 
-    def transform(self, X):
-        """Encode ``X`` with what ``fit_transform`` learned: float32 ``(n, n_numerical_ +
-        n_binary_ + len(cardinalities_))``."""
-        numeric = self._numeric(X)
-        if self.scaler_ is not None:
-            numeric = self.scaler_.transform(numeric)
+    def transform(self, X, rows=None):
+        """Encode ``X`` with what ``fit`` learned: float32 ``(n, n_numerical_ + n_binary_ +
+        len(cardinalities_))``, written block by block into one array (the rows ``X[rows]``,
+        in that order, when ``rows`` is given)."""
+        n_rows = X.shape[0] if rows is None else len(rows)
+        n_plain = self.n_numerical_ + self.n_binary_
+        out = np.empty((n_rows, n_plain + len(self.cardinalities_)), dtype=np.float32)
         low, high = self.binary_range_
-        binary = (self._numeric(X, self.binary_index_) - low) / np.where(high > low,
-                                                                          high - low, 1.0)
-        parts = [numeric, binary]
-        if self.encoder_ is not None:
-            parts.append(self.encoder_.transform(self._categorical(X)) + 1)
-        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
+        start = 0
+        for block in self._blocks(X, rows):
+            stop = start + block.shape[0]
+            numeric = self._numeric(block)
+            if isinstance(self.scaler_, list):
+                for j, scaler in enumerate(self.scaler_):
+                    out[start:stop, j] = scaler.transform(numeric[:, j:j + 1])[:, 0]
+            else:
+                if self.scaler_ is not None:
+                    numeric = self.scaler_.transform(numeric)
+                out[start:stop, :self.n_numerical_] = numeric
+            out[start:stop, self.n_numerical_:n_plain] = (
+                (self._numeric(block, self.binary_index_) - low)
+                / np.where(high > low, high - low, 1.0))
+            if self.encoder_ is not None:
+                out[start:stop, n_plain:] = self.encoder_.transform(self._categorical(block)) + 1
+            start = stop
+        return out

@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._features import FeatureEncoder, categorical_columns
-from ._groups import GroupEncoder
+from ._groups import GroupCodes, GroupEncoder
 from ._validation import check_sample_weight, short_list, split_sensitive_columns
 from .weighting import check_strategy
 
@@ -120,11 +120,12 @@ def class_weight_per_class(class_weight, classes, y_codes):
     raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {class_weight!r}.")
 
 
-def _validate_X_y(estimator, X, y, sensitive_features, seed, classes=None):
+def _validate_X_y(estimator, X, y, sensitive_features, seed, classes=None, encode=True):
     """Take sensitive columns out of a DataFrame ``X``, validate ``X`` and ``y`` on a
     parameter copy of ``estimator`` (so that its messages and tags apply, and nothing is set on
     the estimator itself), and encode ``X`` for the network (:class:`FeatureEncoder`).
-    ``classes`` (sorted labels, ``partial_fit``'s) replaces the classes found in ``y``."""
+    ``classes`` (sorted labels, ``partial_fit``'s) replaces the classes found in ``y``; with
+    ``encode=False`` the encoder is fitted and ``X`` returned as validated, not encoded."""
     sensitive, columns = split_sensitive_columns(X, sensitive_features)
     if columns is not None and not estimator.sensitive_as_input:
         X = X.drop(columns=columns)
@@ -135,11 +136,13 @@ def _validate_X_y(estimator, X, y, sensitive_features, seed, classes=None):
     if _categorical_positions(X, estimator.categorical_features):
         validate_data(schema, X, skip_check_array=True)
         y = column_or_1d(y, warn=True)
-        X = encoder.fit_transform(X)
     else:
         _refuse_text(estimator, X, columns)
         X, y = validate_data(schema, X, y, dtype=np.float32, accept_sparse=True)
-        X = encoder.fit_transform(densify(X))
+        X = densify(X)
+    encoder.fit(X)
+    if encode:
+        X = encoder.transform(X)
     check_classification_targets(y)
     if classes is None:
         classes, y_codes = np.unique(y, return_inverse=True)
@@ -264,7 +267,7 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     """
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     X, feature_encoder, y, y_codes, classes, n_features, names, sensitive, columns = \
-        _validate_X_y(estimator, X, y, sensitive_features, seed)
+        _validate_X_y(estimator, X, y, sensitive_features, seed, encode=False)
     n_samples = len(y_codes)
     user_weights = check_sample_weight(sample_weight, n_samples, reference="X")
     if user_weights is None:
@@ -282,8 +285,19 @@ def prepare_training_data(estimator, X, y, sample_weight, sensitive_features, *,
     early_stopping = use_early_stopping(estimator.early_stopping, y_codes,
                                         estimator.validation_fraction)
     train_index, valid_index = np.arange(n_samples), None
+    order = None
     if needs_held_out or early_stopping:
         train_index, valid_index = _hold_out(y_codes, estimator.validation_fraction, seed)
+        # the rows are laid out training rows first, then held-out rows, so that both are
+        # slices of the one encoded array (no copy of X for the split)
+        order = np.concatenate([train_index, valid_index])
+        y_codes, user_weights, weights = y_codes[order], user_weights[order], weights[order]
+        sensitive = None if sensitive is None else take_rows(sensitive, order)
+        groups = None if groups is None else GroupCodes(
+            groups.codes[order], groups.values[order], groups.cells[order])
+        train_index = np.arange(len(train_index))
+        valid_index = np.arange(len(train_index), n_samples)
+    X = feature_encoder.transform(X, rows=order)  # the one copy of X: encoded, float32
     return TrainingData(
         X=X, feature_encoder=feature_encoder, y_codes=y_codes, classes=classes,
         n_features_in=n_features,

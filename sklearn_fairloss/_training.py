@@ -100,7 +100,12 @@ def _continue_from(net, est, data):
 
 def tensor_rows(data, index, device):
     """Rows ``index`` of the prepared data as :class:`TensorRows` on ``device``; ``index=None``
-    takes every row without copying (on the CPU the tensors share the arrays' memory)."""
+    (every row) or a range of rows makes no copy (on the CPU the tensors share the arrays'
+    memory)."""
+    if index is not None and len(index) and index[-1] - index[0] == len(index) - 1 and \
+            np.all(np.diff(index) == 1):
+        index = slice(int(index[0]), int(index[-1]) + 1)  # a range of rows: views, no copy
+
     def take(values):
         return values if index is None else values[index]
 
@@ -141,8 +146,7 @@ def new_network(parts, data, objective, sampler, device, train_rows, valid_rows,
 
 def train_network(est, parts, data, objective, sampler, device):
     """Build the skorch net and train it on the training rows (seeded, device-resident)."""
-    every_row = data.valid_index is None and len(data.train_index) == len(data.y_codes)
-    train_rows = tensor_rows(data, None if every_row else data.train_index, device)
+    train_rows = tensor_rows(data, data.train_index, device)
     valid_rows = tensor_rows(data, data.valid_index, device) if data.early_stopping else None
     settings = network_settings(est, parts, data.early_stopping)
     cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
