@@ -1,6 +1,6 @@
 """Metrics beyond memory: ``group_report`` and ECE on 1e6 to 1e8 rows (issue 17).
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/bench_metrics_scale.py`` (about half an hour on
+Run: ``nice -n 10 .venv/bin/python benchmarks/bench_metrics_scale.py`` (about 40 minutes on
 2 cores; ``--quick`` for 1e5 and 1e6 rows, 2 runs each, in a minute, written to
 ``metrics_scale_quick.json``). Results are cached per run in
 ``benchmarks/results/metrics_scale.json``: a rerun resumes, ``--fresh`` starts over.
@@ -29,7 +29,7 @@ num_workers=2)``), so the process's peak RSS (``resource.getrusage``) covers the
 ``seconds`` is the metric call alone (for the in-memory methods, the data are built first and
 not timed; their peak RSS includes them). ``base MB`` is the peak RSS after imports, before any
 data. The Dask and in-memory reports are checked to agree to 1e-12 where both ran. 5 runs per
-method and size, except fairlearn at 1e7 rows (2 runs of about 3 minutes each).
+method and size, except fairlearn at 1e7 rows (2 runs of about 6 minutes each).
 """
 
 import os
@@ -59,7 +59,7 @@ METHODS = ["dask group_report", "dask ECE", "memory group_report", "fairlearn Me
 SIZES = {"dask group_report": [10**6, 10**7, 10**8], "dask ECE": [10**6, 10**7, 10**8],
          "memory group_report": [10**6, 10**7], "fairlearn MetricFrame": [10**6, 10**7]}
 QUICK_SIZES = [10**5, 10**6]
-# fairlearn takes about 3 minutes a run at 1e7 rows on this machine: 2 runs, not 5
+# fairlearn takes about 6 minutes a run at 1e7 rows on this machine: 2 runs, not 5
 RUNS = {("fairlearn MetricFrame", 10**7): 2}
 
 
