@@ -27,7 +27,8 @@ from ._validation import (
     _proba_array,
 )
 
-__all__ = ["any_dask", "bin_sums", "cell_sums", "cells_as_rows", "group_frame", "n_columns",
+__all__ = ["any_dask", "bin_sums", "cell_sums", "cells_as_rows", "confidence_sums",
+           "group_frame", "group_sums", "is_dask_collection", "level", "n_columns",
            "reduce_partitions", "rows_only"]
 
 MSG_MIXED = (
