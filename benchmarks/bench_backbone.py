@@ -194,7 +194,7 @@ class HGBFromDtype(HistGradientBoostingClassifier):
 #: when the defaults change): MLP 64-64 on the one-hot columns, no embeddings, no scaling.
 OLD_DEFAULTS = dict(hidden_layer_sizes=(64, 64), ensemble_size=1, numerical_embedding=None,
                     feature_scaling=None, categorical_features=None, lr=1e-3, weight_decay=0.0,
-                    batch_size=256, max_epochs=100, early_stopping=False)
+                    batch_size=256, max_epochs=100, early_stopping=False, linear_start=False)
 #: The demo's and the other benchmarks' settings (``_harness.FAIR_LOSS_PARAMS``), issue 12's
 #: "demo settings" row: model ``demo`` (not in the default run).
 DEMO = dict(batch_size=512, max_epochs=40, early_stopping=True, n_iter_no_change=4)

@@ -51,7 +51,7 @@ NUMERICAL_EMBEDDINGS = ("periodic", "piecewise_linear", None)
 #: Width of every feature embedding.
 D_EMBEDDING = 16
 #: The default ``embedding_scale`` of FairLossClassifier (chosen by benchmarks/bench_defaults.py).
-EMBEDDING_SCALE = 1.0
+EMBEDDING_SCALE = 10.0
 
 
 def numerical_bins(X_numerical, n_bins=48):

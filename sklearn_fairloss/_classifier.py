@@ -51,11 +51,11 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Embedding of each numeric column before the hidden layers (Gorishniy et al. 2022, the
         authors' ``rtdl_num_embeddings``): periodic (PLR, lite), piecewise-linear (PLE), or
         None (the scaled values themselves).
-    embedding_scale : float, default=1.0
+    embedding_scale : float, default=10.0
         Initial scale of the periodic embeddings' frequencies (sigma in Gorishniy et al.
-        2022): larger values let the network bend sooner on a numeric column (10 fits Adult
-        better, 1 the smaller data sets). Chosen by ``benchmarks/bench_defaults.py`` on
-        training rows only.
+        2022): larger values let the network bend sooner on a numeric column. Chosen by
+        ``benchmarks/bench_defaults.py`` on training rows only, together with
+        ``linear_start`` (without the linear start, 1.0 suited the smaller data sets better).
     linear_start : bool, default=True
         Add a linear path to the network's logits and start training from a logistic
         regression: the path starts at scikit-learn's ``LogisticRegression()`` fitted on the
