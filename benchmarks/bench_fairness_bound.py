@@ -105,8 +105,10 @@ def _fairlearn_moment(metric, bound):
 
 
 def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
-    """Fit one method on a split; returns ``(pred, proba, seconds, extra)`` (``extra``: the
-    epochs run, for our model) or None (not defined for this metric)."""
+    """Fit one method on a split; returns ``(pred, proba, seconds, extra)`` (``extra``, for
+    our model: the epochs run; under a bound, the share held out to certify, the held-out
+    value and its upper bound, and the group-aware tolerance) or None (not defined for this
+    metric)."""
     X_tr, X_te, y_tr = data["X_tr"], data["X_te"], data["y_tr"]
     if method.startswith("fairloss"):
         X_tr, X_te = data["raw_tr"], data["raw_te"]
@@ -122,7 +124,12 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
         predict_params = {"sensitive_features": groups_te} if method == "fairloss_aware" else {}
         return (model.predict(X_te, **predict_params), model.predict_proba(X_te), seconds,
-                {"epochs": float(model.n_iter_)})
+                {"epochs": float(model.n_iter_), **({} if method == "fairloss_plain" else {
+                    "held_out": float(model.fairness_validation_fraction_),
+                    "valid": float(model.fairness_valid_),
+                    "upper": float(model.fairness_valid_ + model.fairness_margin_)}),
+                 **({"tolerance": float(model.group_thresholds_.tolerance_)}
+                    if method == "fairloss_aware" else {})})
     if method in ("hgb_to", "hgb_gt"):
         if method == "hgb_gt" and metric != "dp":
             return None

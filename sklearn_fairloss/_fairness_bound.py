@@ -191,15 +191,16 @@ class GroupOffsets(Callback):
     **Certifying** uses the held-out rows only: their predictions give the metric and its
     upper confidence bound ``u`` (:func:`rate_gap_upper_bound`). The held-out rows never move
     the weights; they choose the epoch: among the epochs with ``u <= bound``, the one of lowest
-    held-out cross-entropy is kept and restored at the end.
+    held-out cross-entropy is kept and restored at the end, an epoch predicting both classes
+    (each for more than 1 % of the held-out rows) before any that predicts one class.
 
     **Stopping**: every epoch counts. Training stops after ``patience`` epochs in a row that
     improve none of: the lowest held-out cross-entropy of any epoch (by ``tol``: the network
-    is still learning), the kept epoch (a bound-meeting epoch of lower loss, by ``tol``), and,
-    while no epoch has met the bound, the lowest upper bound (by ``1e-3``: the weights are
-    still closing the gap); or at ``max_epochs``. An under-trained early epoch that meets the
-    bound thus does not stop training while the network still learns. The net's own stopping
-    rule is switched off: moving weights make its loss incomparable across epochs.
+    is still learning), the kept epoch, and, while no epoch predicting both classes has met
+    the bound, the lowest upper bound of such epochs (by ``1e-3``: the weights are still
+    closing the gap); or at ``max_epochs``. An under-trained early epoch that meets the bound
+    by predicting one class thus does not stop training while the gap still closes. The net's
+    own stopping rule is switched off: moving weights make its loss incomparable across epochs.
 
     History (``net_.history``): ``bound_loss`` (the held-out cross-entropy),
     ``bound_valid`` (the metric on the held-out rows),
@@ -241,6 +242,7 @@ class GroupOffsets(Callback):
         self.best_ = self.lowest_ = self.lowest_informative_ = None
         self.lowest_loss_ = np.inf
         self.stale_ = 0
+        self.met_informative_ = False
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         rows = dataset_train
@@ -287,27 +289,35 @@ class GroupOffsets(Callback):
         train_value = spec.estimate(train_pred, valid["train_y"], valid["train_groups"],
                                     valid["train_w"]).value
         record = {"epoch": len(net.history), "bound": bound, "loss": loss,
-                  "offsets": [beta.copy() for beta in self.offsets_]}
+                  "offsets": [beta.copy() for beta in self.offsets_],
+                  "informative": _minority_share(pred) > 1 - _CONSTANT_SHARE}
         net.history.record("bound_loss", loss)
         net.history.record("bound_valid", bound.value)
         net.history.record("bound_upper", bound.upper)
         net.history.record("bound_train", train_value)
         net.history.record("bound_offset", float(max(np.abs(b).max() for b in self.offsets_)))
+        informative = record["informative"]
         progress = loss < self.lowest_loss_ - spec.tol
         self.lowest_loss_ = min(self.lowest_loss_, loss)
         if self.lowest_ is None or bound.upper < self.lowest_[0]["bound"].upper:
-            progress |= (self.best_ is None and (
-                self.lowest_ is None
-                or bound.upper < self.lowest_[0]["bound"].upper - self.upper_tol))
             self.lowest_ = (record, _state(net))
-        if _minority_share(pred) > 1 - _CONSTANT_SHARE and (
-                self.lowest_informative_ is None
-                or bound.upper < self.lowest_informative_["bound"].upper):
-            self.lowest_informative_ = record
-        if bound.upper <= spec.bound and (self.best_ is None
-                                          or loss < self.best_[0]["loss"] - spec.tol):
-            self.best_ = (record, _state(net))
-            progress = True
+        if informative:
+            low = self.lowest_informative_
+            # until a model predicting both classes meets the bound, closing the gap is
+            # progress (an under-trained epoch that predicts one class often meets it)
+            if not self.met_informative_ and (
+                    low is None or bound.upper < low["bound"].upper - self.upper_tol):
+                progress = True
+            if low is None or bound.upper < low["bound"].upper:
+                self.lowest_informative_ = record
+        if bound.upper <= spec.bound:
+            best = self.best_
+            if (best is None or (informative and not best[0]["informative"])
+                    or (informative == best[0]["informative"]
+                        and loss < best[0]["loss"] - spec.tol)):
+                self.best_ = (record, _state(net))
+                progress = True
+            self.met_informative_ |= informative
         self.stale_ = 0 if progress else self.stale_ + 1
         self._step_offsets(train_pred)
         if self.stale_ >= spec.patience:

@@ -3,16 +3,19 @@ distribution, the confidence margin against an independent computation (and by s
 the collapse warning, determinism and the errors."""
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import norm
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from skorch.history import History
 
 from sklearn_fairloss import FairLossClassifier
-from sklearn_fairloss._fairness_bound import rate_gap_upper_bound
+from sklearn_fairloss._fairness_bound import FairnessBound, GroupOffsets, rate_gap_upper_bound
 from sklearn_fairloss.fairness import DistanceCovariance, EqualizedOdds
 from sklearn_fairloss.postprocessing import GroupThresholds
 
@@ -177,6 +180,70 @@ def test_every_epoch_counts_towards_patience(biased):
     assert clf.n_iter_ == last + 3 < 60
 
 
+def _scripted_offsets_run(gaps, bound=0.15, patience=3, n=200):
+    """Drive GroupOffsets through epochs whose predictions are scripted: two groups of ``n``
+    held-out (and training) rows; at epoch ``e`` group 0 predicts positive at rate 0.3 and
+    group 1 at 0.3 + gaps[e] (``None``: every row negative). ``tol=1`` makes the held-out loss
+    count as progress only on the first epoch. Returns the callback after training."""
+    group = np.repeat([0, 1], n)
+    X = torch.arange(2 * n, dtype=torch.float32)[:, None]
+    y = np.tile([0, 1], n)
+    net = SimpleNamespace(history=History(), callbacks_=[], max_epochs=len(gaps),
+                          module_=torch.nn.Linear(1, 1))
+
+    def logits(rows):
+        gap = gaps[len(net.history) - 1]
+        rank = rows[:, 0].numpy() % n  # each group's rows in turn
+        positive = np.zeros(len(rank), bool) if gap is None else (
+            rank < np.round(np.where(group == 0, 0.3, 0.3 + gap) * n))
+        margin = torch.as_tensor(np.where(positive, 1.0, -1.0))
+        return torch.stack([torch.zeros_like(margin), margin], dim=1)
+
+    net.predict_logits_tensor = logits
+    spec = FairnessBound(bound=bound, confidence=0.9, metric="demographic parity difference",
+                         conditions=("all",), intersectional=False, group_aware=False,
+                         patience=patience, tol=1.0)
+    valid = {"X": X, "y": torch.as_tensor(y), "w": torch.ones(2 * n, dtype=torch.float64),
+             "y_np": y, "w_np": np.ones(2 * n), "groups": [group], "train_y": y,
+             "train_w": np.ones(2 * n), "train_groups": [group], "n_groups": [2]}
+    callback = GroupOffsets(spec, valid)
+    rows = SimpleNamespace(X=X, sample_weight=torch.ones(2 * n))
+    callback.on_train_begin(net)
+    for epoch in range(len(gaps)):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch + 1)
+        callback.on_epoch_begin(net, dataset_train=rows)
+        try:
+            callback.on_epoch_end(net)
+        except KeyboardInterrupt:
+            break
+    callback.on_train_end(net)
+    return callback, len(net.history)
+
+
+def test_one_class_epoch_meeting_the_bound_does_not_stop_training():
+    """Epoch 1 predicts one class (gap 0: it meets the bound); the gap then closes epoch by
+    epoch and meets the bound at epoch 9 (upper bound about 0.05 + 0.06). Training goes on to
+    epoch 9, keeps it (it predicts both classes) and stops ``patience`` epochs later; the
+    rule that counted only bound-meeting epochs stopped at epoch 4 with the one-class model."""
+    gaps = [None, 0.40, 0.35, 0.30, 0.25, 0.20, 0.15, 0.10, 0.05] + [0.05] * 20
+    callback, n_epochs = _scripted_offsets_run(gaps)
+    upper = _agresti_caffo_upper(0.35 * 200, 200, 0.3 * 200, 200, 0.9)
+    assert callback.feasible_ and callback.chosen_["epoch"] == 9
+    assert callback.chosen_["bound"].upper == pytest.approx(upper)
+    assert n_epochs == 9 + 3
+
+
+def test_epochs_that_miss_the_bound_count_towards_patience():
+    """No epoch meets the bound and the gap stops closing at epoch 4: training stops three
+    epochs later (not at max_epochs) and keeps the epoch of lowest upper bound."""
+    gaps = [0.40, 0.35, 0.30] + [0.30] * 30
+    callback, n_epochs = _scripted_offsets_run(gaps)
+    assert not callback.feasible_
+    assert callback.chosen_["epoch"] == 3
+    assert n_epochs == 3 + 3
+
+
 def test_same_random_state_gives_identical_predictions(biased, bounded):
     (X, y, group), (X_new, _, _) = biased
     with warnings.catch_warnings():
@@ -190,7 +257,7 @@ def test_group_aware_bound_is_met_on_fresh_rows(biased):
     _, (X_new, y_new, group_new) = biased
     X, y, group = _biased(12000, 2)
     clf = FairLossClassifier(**SMALL, fairness="demographic_parity", fairness_bound=0.06,
-                             decision=GroupThresholds())
+                             decision=GroupThresholds(), validation_fraction=0.3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # met: no warning
         clf.fit(X, y, sensitive_features=group)
@@ -200,8 +267,8 @@ def test_group_aware_bound_is_met_on_fresh_rows(biased):
     assert clf.group_thresholds_.tolerance_ < 0.06 - 0.02
     assert (pred == y_new).mean() > y_new.mean() + 0.05
     # certified on the held-out rows (not on the rows the thresholds were fitted on)
-    assert 0.1 < clf.fairness_validation_fraction_ < 0.5
-    held_out = _held_out(y, clf.fairness_validation_fraction_, 0)
+    assert clf.fairness_validation_fraction_ == 0.3  # enough: the split of validation_fraction
+    held_out = _held_out(y, 0.3, 0)
     pred = clf.predict(X[held_out], sensitive_features=group[held_out])
     upper = _certified_upper(pred, group[held_out])
     assert clf.fairness_valid_ + clf.fairness_margin_ == pytest.approx(upper)
