@@ -56,6 +56,8 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         2022): larger values let the network bend sooner on a numeric column. Chosen by
         ``benchmarks/bench_defaults.py`` on training rows only, together with
         ``linear_start`` (without the linear start, 1.0 suited the smaller data sets better).
+        Without early stopping (``early_stopping=False``, ``partial_fit``) the sharper
+        features overfit sooner: use 1.0 there.
     linear_start : bool, default=True
         Add a linear path to the network's logits and start training from a logistic
         regression: the path starts at scikit-learn's ``LogisticRegression()`` fitted on the
