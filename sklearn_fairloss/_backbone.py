@@ -89,12 +89,13 @@ def linear_start(X, y, sample_weight, n_numerical, n_binary, cardinalities, n_cl
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
+    if len(y) > LINEAR_START_ROWS:  # subsample first: no float64 copy of every row
+        keep = np.random.default_rng(seed).choice(len(y), LINEAR_START_ROWS, replace=False)
+        keep = torch.as_tensor(keep, device=X.device)
+        X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
     X = X.detach().cpu().double().numpy()
     y = y.detach().cpu().numpy()
     weights = sample_weight.detach().cpu().double().numpy()
-    if len(y) > LINEAR_START_ROWS:
-        keep = np.random.default_rng(seed).choice(len(y), LINEAR_START_ROWS, replace=False)
-        X, y, weights = X[keep], y[keep], weights[keep]
     n_plain = n_numerical + n_binary
     blocks = [sparse.csr_matrix(X[:, :n_plain])]
     for j, cardinality in enumerate(cardinalities):
