@@ -235,26 +235,37 @@ class PlainPrintLog(PrintLog):
 
 class SamplingSchedule(Callback):
     """Temperature sampling's schedule: each epoch before ``uniform_from`` draws rows with
-    probabilities proportional to ``weights``; from ``uniform_from`` on, rows are shuffled
-    uniformly again (the cooldown of Li et al. 2025, "Upsample or Upweight? Balanced Training
-    on Heavily Imbalanced Datasets", NAACL).
+    probabilities proportional to ``weights``; from ``uniform_from`` on, the cooldown of Li et
+    al. 2025 ("Upsample or Upweight? Balanced Training on Heavily Imbalanced Datasets",
+    NAACL): ``"step"`` (the paper's) shuffles uniformly again; ``"linear"`` draws epoch
+    ``k = 1 .. m`` of the ``m = max_epochs - uniform_from`` cooldown epochs with probabilities
+    proportional to ``weights ** ((m - k) / m)`` (uniform in the last).
 
     Parameters
     ----------
     weights : torch.Tensor of shape (n_train,), float64, on the CPU
         Per-row sampling weights of the training rows.
     uniform_from : int
-        Index of the first epoch that samples uniformly.
+        Index of the first cooldown epoch (the first uniform one with ``"step"``).
+    schedule : {"step", "linear"}, default="step"
     """
 
-    def __init__(self, weights, uniform_from):
+    def __init__(self, weights, uniform_from, schedule="step"):
         self.weights = weights
         self.uniform_from = uniform_from
+        self.schedule = schedule
+
+    def weights_at(self, epoch, max_epochs):
+        """The sampling weights of 0-based ``epoch`` (None: uniform shuffling)."""
+        if epoch < self.uniform_from:
+            return self.weights
+        if self.schedule == "step" or epoch >= max_epochs - 1:
+            return None
+        return self.weights ** ((max_epochs - 1 - epoch) / (max_epochs - self.uniform_from))
 
     def on_epoch_begin(self, net, **kwargs):
         epoch = len(net.history) - 1  # 0-based index of the epoch about to run
-        net.train_iterator_.sampling_weights = (self.weights if epoch < self.uniform_from
-                                                else None)
+        net.train_iterator_.sampling_weights = self.weights_at(epoch, net.max_epochs)
 
     def unfinished(self, net, kept_epoch):
         """A message when the cooldown was due but the kept model (0-based epoch
@@ -408,8 +419,9 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
     train_rows, valid_rows : TensorRows, TensorRows or None
         Training rows, and the held-out rows scored by early stopping (or None).
     sampler : dict
-        ``{"strata": tensor or None, "weights": tensor or None, "uniform_from": int}``: the
-        batch composition (stratified batches, or temperature sampling and its cooldown).
+        ``{"strata": tensor or None, "weights": tensor or None, "uniform_from": int,
+        "cooldown_schedule": str}``: the batch composition (stratified batches, or
+        temperature sampling and its cooldown).
     settings : dict
         ``hidden_layer_sizes``, ``activation``, ``dropout``, ``ensemble_size``,
         ``numerical_embedding``, ``embedding_scale``, ``linear_start``, ``lr``,
@@ -429,7 +441,8 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
             callbacks.extend(term.callbacks())
     if sampler["weights"] is not None:
         callbacks.append(("sampling_schedule",
-                          SamplingSchedule(sampler["weights"], sampler["uniform_from"])))
+                          SamplingSchedule(sampler["weights"], sampler["uniform_from"],
+                                           sampler.get("cooldown_schedule", "step"))))
     embedding = settings["numerical_embedding"]
     bins = (numerical_bins(train_rows.X[:, :n_numerical].cpu())
             if embedding == "piecewise_linear" and n_numerical else None)

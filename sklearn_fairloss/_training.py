@@ -179,6 +179,7 @@ def batch_composition(est, sampler, data):
     per_row = sampler.row_weights(data.y_codes[train], sensitive)
     spec["weights"] = torch.as_tensor(per_row, dtype=torch.float64)
     spec["uniform_from"] = int(np.ceil((1 - sampler.cooldown) * est.max_epochs))
+    spec["cooldown_schedule"] = getattr(sampler, "cooldown_schedule", "step")
     spec["cooldown_due"] = spec["uniform_from"] < est.max_epochs
     spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
                                minlength=data.n_classes)

@@ -94,7 +94,8 @@ def test_row_weights_are_the_strategy_weights_with_groups():
 
 def test_default_and_alias_strategy():
     sampler = WeightedBatchSampler()
-    assert sampler.get_params() == {"strategy": "temperature", "cooldown": 0.0}
+    assert sampler.get_params() == {"strategy": "temperature", "cooldown": 0.0,
+                                    "cooldown_schedule": "step"}
     np.testing.assert_allclose(sampler.row_weights([0, 0, 0, 1]), 1.0)  # tau=1: uniform
     np.testing.assert_allclose(
         WeightedBatchSampler("class_balanced").row_weights([0, 0, 0, 1]),
@@ -105,6 +106,8 @@ def test_default_and_alias_strategy():
     ({"cooldown": 1.5}, ValueError, r"cooldown must be a real number in \[0, 1\]; got 1.5"),
     ({"cooldown": -0.1}, ValueError, "cooldown must be"),
     ({"cooldown": "0.2"}, ValueError, "cooldown must be"),
+    ({"cooldown_schedule": "cosine"}, ValueError,
+     r"cooldown_schedule must be one of \['linear', 'step'\]"),
     ({"strategy": 3}, ValueError, "strategy must be a string alias or a WeightingStrategy"),
     ({"strategy": "balanced"}, ValueError, "Unknown sample-weight strategy 'balanced'"),
     ({"strategy": TemperatureSampling(tau=-1.0)}, ValueError, "tau must be"),

@@ -1,10 +1,12 @@
 """Epoch schedules under early stopping: a schedule that never acted on the kept model warns,
-and temperature sampling whose cooldown never ran still gets the prior correction."""
+and temperature sampling whose cooldown never ran still gets the prior correction. Also the
+cooldown's per-epoch sampling probabilities against the paper's formula."""
 
 import warnings
 
 import numpy as np
 import pytest
+from skorch.callbacks import Callback
 
 from sklearn_fairloss import FairLossClassifier
 from sklearn_fairloss.fairness import DemographicParity
@@ -60,9 +62,12 @@ def test_fairness_warm_up_unfinished_at_the_kept_epoch_warns(rare):
     assert not [m for m in quiet if "warm-up" in m]
 
 
-def test_a_cooldown_that_never_ran_warns_and_keeps_probabilities_at_the_base_rate(rare):
+@pytest.mark.parametrize("schedule", ["step", "linear"])
+def test_a_cooldown_that_never_ran_warns_and_keeps_probabilities_at_the_base_rate(rare,
+                                                                                  schedule):
     X, y, group = rare
-    sampler = WeightedBatchSampler(TemperatureSampling(tau=10.0), cooldown=0.5)
+    sampler = WeightedBatchSampler(TemperatureSampling(tau=10.0), cooldown=0.5,
+                                   cooldown_schedule=schedule)
     clf, messages = _fit(X, y, group, batch_sampler=sampler)
     assert clf.n_iter_ < 30  # stopped before the cooldown was due
     assert any("cooldown" in m and "never ran" in m for m in messages)
@@ -79,3 +84,53 @@ def test_a_cooldown_that_ran_restores_the_prior_without_correction(rare):
                          max_epochs=6, n_iter_no_change=10)
     assert not [m for m in messages if "cooldown" in m]
     np.testing.assert_allclose(clf._log_prior_shift, 0.0, atol=1e-12)
+
+
+class _RecordSampling(Callback):
+    """Records the sampling weights each epoch trains with (after the package's schedule)."""
+
+    def initialize(self):
+        self.seen_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        weights = net.train_iterator_.sampling_weights
+        self.seen_.append(None if weights is None else weights.numpy().copy())
+
+
+def _paper_class_probabilities(counts, tau):
+    """Li et al. 2025 (Lemma 2.1): p(j; tau) = D_j ** (1 / tau) / sum_k D_k ** (1 / tau)."""
+    powered = counts ** (1.0 / tau)
+    return powered / powered.sum()
+
+
+@pytest.mark.parametrize("schedule", ["step", "linear"])
+def test_cooldown_samples_each_epoch_with_the_papers_class_probabilities(rare, schedule):
+    X, y, group = rare
+    X, y, group = X[:600], y[:600], group[:600]
+    tau, max_epochs, cooldown = 5.0, 8, 0.5
+    record = _RecordSampling()
+    sampler = WeightedBatchSampler(TemperatureSampling(tau=tau), cooldown=cooldown,
+                                   cooldown_schedule=schedule)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = FairLossClassifier(hidden_layer_sizes=(4,), batch_size=200,
+                                 max_epochs=max_epochs, early_stopping=False,
+                                 batch_sampler=sampler, callbacks=[("record", record)],
+                                 random_state=0).fit(X, y)
+    record = dict(clf.net_.callbacks_)["record"]  # the fitted copy
+    counts = np.bincount(y).astype(float)
+    # the schedule written out by hand: tau for epochs 1-4, then the cooldown's 4 epochs
+    if schedule == "step":  # the paper's COOLDOWN: tau, then tau = 1 (proportional)
+        taus = [tau] * 4 + [1.0] * 4
+    else:  # 1 / tau rises linearly to 1 over the 4 cooldown epochs
+        taus = [tau] * 4 + [1.0 / (1 / tau + (1 - 1 / tau) * k / 4) for k in (1, 2, 3, 4)]
+    assert len(record.seen_) == max_epochs
+    for epoch, (weights, tau_e) in enumerate(zip(record.seen_, taus)):
+        if weights is None:  # uniform shuffling: proportional sampling, tau = 1
+            assert tau_e == 1.0, epoch
+            continue
+        assert len(weights) == len(y)  # no validation split without early stopping
+        drawn = np.bincount(y, weights=weights) / weights.sum()
+        np.testing.assert_allclose(drawn, _paper_class_probabilities(counts, tau_e),
+                                   rtol=1e-10, err_msg=f"epoch {epoch + 1}")

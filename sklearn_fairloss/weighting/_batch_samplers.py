@@ -13,7 +13,7 @@ that the training loop turns into batches).
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._param_validation import InstanceOf, ParamsValidationMixin, Real
+from .._param_validation import InstanceOf, Options, ParamsValidationMixin, Real
 from ._base import WeightingStrategy, _check_target
 from ._docstrings import fill_doc
 from ._registry import check_strategy
@@ -117,6 +117,17 @@ class WeightedBatchSampler(ParamsValidationMixin, BaseEstimator):
     cooldown : float, default=0.0
         Share of ``max_epochs``, in [0, 1], at the end of training that samples uniformly
         again: epochs from ``ceil((1 - cooldown) * max_epochs)`` on.
+    cooldown_schedule : {"step", "linear"}, default="step"
+        How the cooldown leaves the strategy's weights ``w``. ``"step"`` is the paper's
+        COOLDOWN (Li et al. 2025, Section 4): the weights until the cooldown, then uniform
+        sampling (``tau=1``) from its first epoch on. The paper trains with ``tau=5`` for the
+        first half of the iterations and ``tau=1`` for the second (``cooldown=0.5``), and
+        reports that denser, gradual decreasing schedules did worse (its Section 4.3,
+        "curse of granularity"). ``"linear"`` is such a gradual schedule: over the ``m``
+        cooldown epochs, epoch ``k = 1 .. m`` of the cooldown samples with weights
+        ``w ** ((m - k) / m)``, so the last epoch is uniform and ``m = 1`` is the step. For
+        :class:`TemperatureSampling` this moves the exponent ``1 / tau`` of the class sizes
+        linearly from ``1 / tau`` to 1 (works for ``tau=inf`` and for every strategy).
 
     Attributes
     ----------
@@ -136,6 +147,9 @@ class WeightedBatchSampler(ParamsValidationMixin, BaseEstimator):
     >>> sampler = WeightedBatchSampler(TemperatureSampling(tau=float("inf")), cooldown=0.2)
     >>> sampler.row_weights([0, 0, 0, 1])  # each class drawn as often
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
+    >>> WeightedBatchSampler(TemperatureSampling(tau=5.0), cooldown=0.5,
+    ...                      cooldown_schedule="linear").cooldown_schedule
+    'linear'
     >>> WeightedBatchSampler(cooldown=1.5)._validate_params()
     Traceback (most recent call last):
     ...
@@ -146,11 +160,13 @@ class WeightedBatchSampler(ParamsValidationMixin, BaseEstimator):
         "strategy": [InstanceOf(str, "a string alias"),
                      InstanceOf(WeightingStrategy, "a WeightingStrategy")],
         "cooldown": [Real(0, 1)],
+        "cooldown_schedule": [Options("step", "linear")],
     }
 
-    def __init__(self, strategy="temperature", cooldown=0.0):
+    def __init__(self, strategy="temperature", cooldown=0.0, cooldown_schedule="step"):
         self.strategy = strategy
         self.cooldown = cooldown
+        self.cooldown_schedule = cooldown_schedule
 
     def _check_params(self):
         check_strategy(self.strategy)._validate_params()
