@@ -63,6 +63,8 @@ _CONSTANT_SHARE = 0.99
 #: FPR), and at most this share of the rows.
 _MARGIN_SHARE = 0.5
 _MAX_HELD_OUT = 0.5
+#: Group-aware: each refit lowers the tolerance by the excess, at least this share of the bound.
+_TOLERANCE_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -427,8 +429,9 @@ class FairnessBound:
         """``fit`` of a GroupThresholds for the group-aware route, or None for the group-blind
         route. The thresholds are fitted on the training rows; the held-out rows certify: the
         tolerance starts at the bound less the margin of the held-out group sizes and is
-        lowered (refitting on the training rows) until the upper bound of the rule's
-        predictions on the held-out rows meets the bound (at most four refits)."""
+        lowered by the excess (at least a tenth of the bound), refitting on the training rows,
+        until the upper bound of the rule's predictions on the held-out rows meets the bound
+        (at most four refits)."""
         if not self.group_aware:
             return None
         train, held_out = data.train_index, data.valid_index
@@ -452,7 +455,8 @@ class FairnessBound:
                     proba[held_out], sensitive_features=take_rows(sensitive_features, held_out)))
                 if bound.upper <= self.bound + 1e-12 or tolerance == 0.0:
                     break
-                tolerance = max(tolerance - (bound.upper - self.bound), 0.0)
+                tolerance = max(tolerance - max(bound.upper - self.bound,
+                                                _TOLERANCE_STEP * self.bound), 0.0)
             self.rule_tolerance = rule.tolerance_
             return rule
         return fit
