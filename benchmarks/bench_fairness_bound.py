@@ -272,22 +272,28 @@ def table(rows, floors):
 
 def plot(agg, path=PLOT_PATH):
     """Pareto figure: mean test metric against mean accuracy (± sd), one panel per case and
-    metric, the bound as a vertical line."""
+    metric (two columns), the bound as a vertical line; one colour per method, one marker per
+    bound, named in each panel's legend (no labels on the points, which overlap)."""
     plt = bench.pyplot()
     panels = list(dict.fromkeys((r["case"], r["metric"]) for r in agg))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5), squeeze=False)
-    for ax, (case, metric) in zip(axes[0], panels):
+    n_rows = (len(panels) + 1) // 2
+    fig, axes = plt.subplots(n_rows, 2, figsize=(11, 4.2 * n_rows), squeeze=False)
+    colours = dict(zip(METHODS, plt.get_cmap("tab10").colors))
+    markers = dict(zip(sorted({r["bound"] for r in agg}), "osD^v"))
+    for ax, (case, metric) in zip(axes.ravel(), panels):
         mine = [r for r in agg if (r["case"], r["metric"]) == (case, metric)]
         for r in mine:
             ax.errorbar(r["value"], r["accuracy"], xerr=r["value sd"], yerr=r["accuracy sd"],
-                        fmt="o", capsize=3)
-            ax.annotate(f"{r['method']} {r['bound']:g}", (r["value"], r["accuracy"]),
-                        fontsize=7, xytext=(4, 3), textcoords="offset points")
+                        fmt=markers[r["bound"]], color=colours[r["method"]], capsize=3,
+                        label=f"{r['method']} ({r['bound']:g})")
         for bound in sorted({r["bound"] for r in mine}):
             ax.axvline(bound, color="grey", lw=0.6, ls="--")
         ax.set_xlabel(f"test {metric.upper()} difference (mean ± sd)")
         ax.set_ylabel("test accuracy (mean ± sd)")
         ax.set_title(f"{case}, {metric.upper()}")
+        ax.legend(fontsize=7, loc="best")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
     bench.save_figure(fig, path)
 
 
