@@ -27,6 +27,7 @@ are: one-hot indicators need no embedding), the rest categorical codes (0: unsee
 """
 
 import math
+import warnings
 
 import numpy as np
 import rtdl_num_embeddings
@@ -83,8 +84,6 @@ def linear_start(X, y, sample_weight, n_numerical, n_binary, cardinalities, n_cl
     logit difference is split evenly over the two classes; a class absent from the rows starts
     at a low logit.
     """
-    import warnings
-
     from scipy import sparse
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -174,7 +173,10 @@ class TabularNetwork(nn.Module):
         self.linear = None
         if linear is not None:
             weight, intercept, tables = linear
-            self.linear = nn.Linear(weight.shape[1], n_classes)
+            with warnings.catch_warnings():  # no plain columns: a zero-width weight, which
+                # torch warns it cannot initialise; it is overwritten just below anyway
+                warnings.filterwarnings("ignore", "Initializing zero-element tensors")
+                self.linear = nn.Linear(weight.shape[1], n_classes)
             with torch.no_grad():
                 self.linear.weight.copy_(weight)
                 self.linear.bias.copy_(intercept)

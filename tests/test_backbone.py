@@ -2,6 +2,7 @@
 embeddings and TabM ensembles (``_features.py``, ``_backbone.py``)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -264,3 +265,13 @@ def test_warm_start_refuses_a_change_of_linear_start():
     clf = FairLossClassifier(**dict(FAST, max_epochs=2), warm_start=True).fit(frame, y)
     with pytest.raises(ValueError, match="linear_start"):
         clf.set_params(linear_start=False).fit(frame, y)
+
+
+def test_a_frame_of_categorical_columns_only_starts_without_warnings():
+    rng = np.random.default_rng(0)
+    city = rng.choice(["north", "south", "east", "west"], size=300)
+    y = np.isin(city, ["north", "east"]).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf = FairLossClassifier(**FAST).fit(pd.DataFrame({"city": city}), y)
+    assert clf.score(pd.DataFrame({"city": city}), y) == 1.0
