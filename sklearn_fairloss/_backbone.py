@@ -24,6 +24,9 @@ are: one-hot indicators need no embedding), the rest categorical codes (0: unsee
   members' logits, shaped ``(n, k, n_classes)``, and the objective averages the members'
   losses (TabM's training rule); in evaluation it returns the log of the members' mean
   probability, shaped ``(n, n_classes)``, so that everything after training sees one model.
+- With ``identity_normalization`` (one MLP only), the features that feed the output layer go
+  through :class:`~sklearn_fairloss.fairness.FairIdentityNormalizer` (Harvard-GF's fair
+  identity normalisation, per group: ``forward`` then needs ``cells``, each row's group cell).
 """
 
 import math
@@ -34,6 +37,8 @@ import rtdl_num_embeddings
 import tabm
 import torch
 from torch import nn
+
+from .fairness import FairIdentityNormalizer
 
 __all__ = ["ACTIVATIONS", "EMBEDDING_SCALE", "LINEAR_START_ROWS", "NUMERICAL_EMBEDDINGS",
            "TabularNetwork", "linear_start", "numerical_bins"]
@@ -164,13 +169,21 @@ class TabularNetwork(nn.Module):
         ``(weight, intercept, tables)`` of :func:`linear_start`: a trainable linear path on
         the encoded columns, added to the logits, with the network's output layer started at
         zero; None: no linear path.
+    identity_normalization : dict or None
+        Keyword arguments of :class:`~sklearn_fairloss.fairness.FairIdentityNormalizer`
+        (``n_groups`` included), applied to the features that feed the output layer (the
+        linear path is left as it is); None: none. Not with ``ensemble_size > 1``.
     """
 
     def __init__(self, n_numerical, n_binary, cardinalities, n_classes,
                  hidden_layer_sizes=(64, 64), activation="relu", dropout=0.0, ensemble_size=1,
-                 numerical_embedding=None, embedding_scale=1.0, bins=None, linear=None):
+                 numerical_embedding=None, embedding_scale=1.0, bins=None, linear=None,
+                 identity_normalization=None):
         super().__init__()
-        self.linear = None
+        if identity_normalization is not None and ensemble_size > 1:
+            raise ValueError("identity_normalization works with one MLP, not with "
+                             f"ensemble_size={ensemble_size} (TabM).")
+        self.linear = self.identity_normalization = None
         if linear is not None:
             weight, intercept, tables = linear
             with warnings.catch_warnings():  # no plain columns: a zero-width weight, which
@@ -202,6 +215,9 @@ class TabularNetwork(nn.Module):
             self.ensemble_view = None
             self.output = nn.Linear(d_out, n_classes)
             self._start_from_linear()
+            if identity_normalization is not None:  # drawn last: no change to the others
+                self.identity_normalization = FairIdentityNormalizer(
+                    n_features=d_out, **identity_normalization)
             return
         self.ensemble_view = tabm.EnsembleView(k=ensemble_size)
         d_out = d_in
@@ -232,8 +248,9 @@ class TabularNetwork(nn.Module):
             logits = logits + table(codes[:, j])
         return logits
 
-    def forward(self, X, **batch_extras):
-        # The batch also carries sample_weight and sensitive attributes for the loss.
+    def forward(self, X, cells=None, **batch_extras):
+        # The batch also carries sample_weight and sensitive attributes for the loss;
+        # ``cells`` (each row's group cell) is read by the identity normalisation only.
         parts = []
         if self.n_numerical:
             numeric = X[:, :self.n_numerical]
@@ -247,7 +264,10 @@ class TabularNetwork(nn.Module):
         x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         linear = None if self.linear is None else self._linear_logits(X, codes)
         if self.ensemble_view is None:
-            logits = self.output(self.hidden(x))
+            features = self.hidden(x)
+            if self.identity_normalization is not None:
+                features = self.identity_normalization(features, cells)
+            logits = self.output(features)
             return logits if linear is None else logits + linear
         logits = self.output(self.hidden(self.ensemble_view(x)))  # (n, k, n_classes)
         if linear is not None:

@@ -80,7 +80,7 @@ class RefitTargets(Callback):
         if not loss.needs_targets():
             return
         rows = dataset_train
-        logits = net.predict_logits_tensor(rows.X)
+        logits = net.predict_logits_tensor(rows.X, cells=rows.extras.get("cells"))
         loss.update_targets(torch.softmax(logits, dim=1), rows.y, rows.sample_weight)
 
 

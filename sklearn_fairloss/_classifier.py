@@ -7,7 +7,9 @@ training rows). Fitted attributes are assigned only when all three have succeede
 """
 
 import time
+import warnings
 
+import numpy as np
 import pandas as pd
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -66,6 +68,22 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         the model leaves the linear solution only while the held-out loss improves, which is
         what keeps small data sets at least as good as a logistic regression (see
         ``docs/backbone.md``). False: the network alone, from a random start.
+    identity_normalization : bool or dict, default=False
+        True: fair identity normalisation (FIN, Luo et al. 2024, Harvard-GF), a learned
+        per-group normalisation of the features that feed the output layer,
+        ``(1 - m) * (h - mu_g) / (softplus(sigma_g) + 1e-6) + m * h`` with ``mu_g`` and
+        ``sigma_g`` learned per group (per intersectional cell with several attributes)
+        (:class:`~sklearn_fairloss.fairness.FairIdentityNormalizer`; the linear path of
+        ``linear_start`` is left as it is). The model is then group-aware: ``fit`` and
+        :meth:`predict`, :meth:`predict_proba` and :meth:`decision_function` need
+        ``sensitive_features`` (or the sensitive columns of a DataFrame ``X`` named in
+        ``fit``). A dict sets options: ``"momentum"`` (``m``, default 0.3), ``"mu_scale"``
+        and ``"sigma_scale"`` (the initial scales of ``mu_g`` and ``sigma_g``, default 0.01
+        and 1.0: the authors' values), ``"unseen_groups"`` (read at predict, as
+        ``GroupThresholds``' option): ``"average"`` (default) gives a row of a group not seen
+        in ``fit`` the average of its logits under the known groups, weighted by their
+        share of the training rows, with a warning; ``"error"`` raises. Not with
+        ``ensemble_size > 1`` nor ``fairness_bound``. See docs/fairness.md.
     categorical_features : "from_dtype", None or array-like, default="from_dtype"
         Categorical columns, each given a learned embedding per category (unseen or missing
         categories at predict share one): ``"from_dtype"`` takes the non-numeric columns of a
@@ -295,11 +313,13 @@ sampling_cooldown : deprecated
     __metadata_request__predict = {"sensitive_features": True}
     __metadata_request__predict_proba = {"sensitive_features": True}
     __metadata_request__predict_log_proba = {"sensitive_features": True}
+    __metadata_request__decision_function = {"sensitive_features": True}
 
     def __init__(self, hidden_layer_sizes=(64, 64), *, activation="relu", dropout=0.0,
                  ensemble_size=1, numerical_embedding="periodic",
                  embedding_scale=EMBEDDING_SCALE, linear_start=True,
-                 categorical_features="from_dtype", feature_scaling="quantile",
+                 identity_normalization=False, categorical_features="from_dtype",
+                 feature_scaling="quantile",
                  loss="cross_entropy", class_weight=None, sample_weight_strategy=None,
                  fairness=None, fairness_strength=1.0, fairness_bound=None,
                  fairness_confidence=0.9, calibration=None,
@@ -317,6 +337,7 @@ sampling_cooldown : deprecated
         self.numerical_embedding = numerical_embedding
         self.embedding_scale = embedding_scale
         self.linear_start = linear_start
+        self.identity_normalization = identity_normalization
         self.categorical_features = categorical_features
         self.feature_scaling = feature_scaling
         self.loss = loss
@@ -367,7 +388,8 @@ sampling_cooldown : deprecated
         sensitive_features : array-like, DataFrame, str or list of str, default=None
             Protected attribute(s) per row: a 1-D array, a 2-D array or DataFrame for several
             attributes, or column name(s) of ``X`` when ``X`` is a DataFrame. Carried into
-            every training batch; not needed at predict time.
+            every training batch; needed at predict time only by the group-aware parts
+            (``identity_normalization``, a per-group ``post_calibration`` or decision rule).
 
         Returns
         -------
@@ -501,13 +523,40 @@ sampling_cooldown : deprecated
             logits = fitted["post_calibrator_"].transform(logits, sensitive_features=rows)
         return fitted["decision_rule_"].predict(softmax(logits, axis=1), sensitive_features=rows)
 
-    def _logits(self, X):
+    def _logits(self, X, sensitive_features=None):
         """Logits of the true class distribution (the training prior shift undone)."""
         check_is_fitted(self)
+        cells = self._identity_cells(X, sensitive_features)
         dropped = self._dropped_sensitive_columns
         if dropped and isinstance(X, pd.DataFrame):
             X = X.drop(columns=[c for c in dropped if c in X.columns])
-        return self.net_.predict_logits(encode_features(self, X)) + self._log_prior_shift
+        return (self.net_.predict_logits(encode_features(self, X), cells=cells)
+                + self._log_prior_shift)
+
+    def _identity_cells(self, X, sensitive_features):
+        """Each row's group cell for the identity normalisation (-1: unseen in ``fit``), or
+        None when the network has none."""
+        if getattr(self.net_.module_, "identity_normalization", None) is None:
+            return None
+        sensitive = self._predict_sensitive(
+            X, sensitive_features, "identity_normalization normalises per group")
+        cells = self._group_encoder.transform(sensitive, unseen="ignore").cells
+        if np.any(cells < 0):
+            options = self.identity_normalization
+            unseen = (options.get("unseen_groups", "average") if isinstance(options, dict)
+                      else "average")
+            n_rows = int(np.sum(cells < 0))
+            if unseen == "error":
+                raise ValueError(
+                    f"sensitive_features holds {n_rows} row(s) of groups not seen in fit, which "
+                    "identity_normalization has no statistics for; pass "
+                    "identity_normalization={'unseen_groups': 'average'} to give them the "
+                    "average over the known groups.")
+            warnings.warn(
+                f"sensitive_features holds {n_rows} row(s) of groups not seen in fit: "
+                "identity_normalization gives them the average of their logits over the "
+                "known groups (unseen_groups='average').", UserWarning, stacklevel=4)
+        return cells
 
     def _predict_sensitive(self, X, sensitive_features, needed_by):
         """``sensitive_features`` for predicting on ``X``: as given, else the columns of a
@@ -523,7 +572,7 @@ sampling_cooldown : deprecated
         return sensitive_features
 
     def _calibrated_logits(self, X, sensitive_features):
-        logits = self._logits(X)
+        logits = self._logits(X, sensitive_features)
         calibrator = self.post_calibrator_
         if calibrator is None:
             return logits
@@ -535,12 +584,14 @@ sampling_cooldown : deprecated
             check_same_length(X, sensitive_features=sensitive_features)
         return calibrator.transform(logits, sensitive_features=sensitive_features)
 
-    def decision_function(self, X):
+    def decision_function(self, X, sensitive_features=None):
         """Scores of the network, before any post-hoc calibration.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sensitive_features : array-like or DataFrame, default=None
+            Needed only by ``identity_normalization``.
 
         Returns
         -------
@@ -549,7 +600,7 @@ sampling_cooldown : deprecated
         those of :meth:`predict_proba` without a post-hoc calibrator: ``softmax`` of them
         gives the class probabilities.
         """
-        logits = self._logits(X)
+        logits = self._logits(X, sensitive_features)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X, sensitive_features=None):
@@ -564,7 +615,8 @@ sampling_cooldown : deprecated
         ----------
         X : array-like of shape (n_samples, n_features)
         sensitive_features : array-like or DataFrame, default=None
-            Needed only by a per-group ``post_calibration``.
+            Needed only by a per-group ``post_calibration`` and by
+            ``identity_normalization``.
 
         Returns
         -------
@@ -589,8 +641,8 @@ sampling_cooldown : deprecated
         ----------
         X : array-like of shape (n_samples, n_features)
         sensitive_features : array-like or DataFrame, default=None
-            Needed only by a per-group ``post_calibration`` and a per-group decision rule
-            (unless no group thresholds were kept).
+            Needed only by a per-group ``post_calibration``, a per-group decision rule
+            (unless no group thresholds were kept) and ``identity_normalization``.
 
         Returns
         -------

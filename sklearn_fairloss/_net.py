@@ -370,18 +370,23 @@ class FairLossNet(NeuralNet):
         return total
 
     @torch.no_grad()
-    def predict_logits_tensor(self, X, chunk_size=65536):
-        """Logits of the module in eval mode for a tensor already on the device."""
+    def predict_logits_tensor(self, X, chunk_size=65536, cells=None):
+        """Logits of the module in eval mode for a tensor already on the device (``cells``:
+        each row's group cell, a tensor on the device, for the identity normalisation)."""
         module = self.module_
         was_training = module.training
         module.eval()
-        out = torch.cat([module(X[i:i + chunk_size]) for i in range(0, X.shape[0], chunk_size)])
+        out = torch.cat([module(X[i:i + chunk_size],
+                                cells=None if cells is None else cells[i:i + chunk_size])
+                         for i in range(0, X.shape[0], chunk_size)])
         module.train(was_training)
         return out
 
     @torch.inference_mode()
-    def predict_logits(self, X, chunk_size=65536):
-        """Raw logits of the trained module for a float32 numpy array ``X`` (numpy, float64)."""
+    def predict_logits(self, X, chunk_size=65536, cells=None):
+        """Raw logits of the trained module for a float32 numpy array ``X`` (numpy, float64);
+        ``cells``: each row's group cell (int64 numpy, -1 for an unseen one), for the
+        identity normalisation."""
         module = self.module_
         module.eval()
         out = []
@@ -390,7 +395,9 @@ class FairLossNet(NeuralNet):
             if not chunk.flags.writeable:  # a DataFrame's values: torch warns on these
                 chunk = chunk.copy()
             chunk = torch.as_tensor(chunk).to(self.device)
-            out.append(module(chunk).double().cpu())
+            rows = None if cells is None else torch.as_tensor(
+                cells[start:start + chunk_size], dtype=torch.long, device=self.device)
+            out.append(module(chunk, cells=rows).double().cpu())
         if not out:
             return np.empty((0, self.module__n_classes))
         return torch.cat(out).numpy()
@@ -404,7 +411,8 @@ def _stopping_rule(early_stopping, patience, tol, verbose):
 
 
 def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, optimizer,
-              train_rows, valid_rows, sampler, settings, user_callbacks, seed, device):
+              train_rows, valid_rows, sampler, settings, user_callbacks, seed, device,
+              identity_normalization=None):
     """A :class:`FairLossNet` for one fit, with every schedule as a callback.
 
     Parameters
@@ -432,6 +440,9 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
         The user's callbacks, run after the package's.
     seed : int
     device : str
+    identity_normalization : dict or None
+        Keyword arguments of :class:`~sklearn_fairloss.fairness.FairIdentityNormalizer`
+        (``n_groups`` and ``group_weights`` included), or None.
     """
     callbacks = [("stopping", _stopping_rule(settings["early_stopping"],
                                              settings["n_iter_no_change"], settings["tol"],
@@ -452,6 +463,7 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
     return FairLossNet(
         module=TabularNetwork,
         module__linear=linear,
+        module__identity_normalization=identity_normalization,
         module__n_numerical=n_numerical,
         module__n_binary=n_binary,
         module__cardinalities=list(cardinalities),

@@ -24,7 +24,8 @@ from .losses import get_loss
 from .postprocessing import GroupThresholds, make_decision_rule
 from .weighting import StratifiedBatchSampler, TemperatureSampling, WeightedBatchSampler
 
-__all__ = ["OPTIMIZERS", "PARAMETER_CONSTRAINTS", "TrainingParts", "resolve_parts"]
+__all__ = ["IDENTITY_NORMALIZATION", "OPTIMIZERS", "PARAMETER_CONSTRAINTS", "TrainingParts",
+           "resolve_parts"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -52,6 +53,8 @@ PARAMETER_CONSTRAINTS = {
     "numerical_embedding": [None, Options(*NUMERICAL_EMBEDDINGS[:-1])],
     "embedding_scale": _number(0, low_open=True),
     "linear_start": _BOOL,
+    "identity_normalization": [Options(True, False),
+                               InstanceOf(dict, "True, False or a dict of options")],
     "feature_scaling": [None, Options(*FEATURE_SCALINGS[:-1])],
     "categorical_features": [Satisfies(
         lambda v: v is None or (isinstance(v, str) and v == "from_dtype")
@@ -102,6 +105,7 @@ class TrainingParts:
     optimizer: type
     hidden_layer_sizes: tuple
     callbacks: list
+    identity_normalization: object = None
 
     def needs_held_out(self):
         """Whether a part needs held-out rows (early stopping is decided with the data)."""
@@ -179,6 +183,39 @@ def _fairness(est):
     return fairness._validate_params()
 
 
+#: The options of ``identity_normalization`` and their defaults (Harvard-GF's
+#: ``--fin_momentum``, ``--fin_mu``, ``--fin_sigma``), and what a group unseen in fit does.
+IDENTITY_NORMALIZATION = {"momentum": 0.3, "mu_scale": 0.01, "sigma_scale": 1.0,
+                          "unseen_groups": "average"}
+
+
+def _identity_normalization(est):
+    """``identity_normalization`` as the full dict of options, or None when off."""
+    options = est.identity_normalization
+    if options is False:
+        return None
+    options = {} if options is True else dict(options)
+    unknown = sorted(set(options) - set(IDENTITY_NORMALIZATION), key=str)
+    if unknown:
+        raise ValueError(f"identity_normalization has unknown option(s) {unknown}; the options "
+                         f"are {sorted(IDENTITY_NORMALIZATION)}.")
+    options = {**IDENTITY_NORMALIZATION, **options}
+    checks = {"momentum": Real(0, 1, noun="number"), "mu_scale": Real(0, noun="number"),
+              "sigma_scale": Real(0, noun="number"),
+              "unseen_groups": Options("average", "error")}
+    for name, check in checks.items():
+        if not check.is_satisfied_by(options[name]):
+            raise ValueError(f"identity_normalization[{name!r}] must be {check}; got "
+                             f"{options[name]!r}.")
+    if est.ensemble_size > 1:
+        raise ValueError(f"identity_normalization works with one MLP; set ensemble_size=1 "
+                         f"(got ensemble_size={est.ensemble_size}, TabM).")
+    if est.fairness_bound is not None:
+        raise ValueError("identity_normalization cannot be combined with fairness_bound "
+                         "(its confidence bound is computed group-blind); set one of them.")
+    return options
+
+
 def resolve_parts(est):
     """Validate the parameters of ``est`` and build the parts of one fit.
 
@@ -215,4 +252,5 @@ def resolve_parts(est):
         optimizer=optimizer,
         hidden_layer_sizes=sizes,
         callbacks=[(name, clone(cb, safe=False)) for name, cb in user_callbacks],
+        identity_normalization=_identity_normalization(est),
     )

@@ -43,14 +43,18 @@ def post_process(parts, data, net, sampled_mass, fit_rule=None):
     def sensitive_rows(index):
         return None if data.sensitive is None else take_rows(data.sensitive, index)
 
+    def logits_of(index):  # each row's group cell travels along (identity normalisation)
+        cells = None if data.groups is None else data.groups.cells[index]
+        return net.predict_logits(data.X[index], cells=cells) + shift
+
     if calibrator is not None:
-        calibrator.fit(net.predict_logits(data.X[held_out]) + shift,
+        calibrator.fit(logits_of(held_out),
                        data.y_codes[held_out], sample_weight=data.user_weights[held_out],
                        sensitive_features=sensitive_rows(held_out))
     index = held_out if rule.needs_held_out else np.arange(len(data.y_codes))
     proba = None
     if rule.needs_proba:
-        logits = net.predict_logits(data.X[index]) + shift
+        logits = logits_of(index)
         if calibrator is not None:
             logits = calibrator.transform(logits, sensitive_features=sensitive_rows(index))
         proba = softmax(logits, axis=1)

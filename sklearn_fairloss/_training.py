@@ -17,7 +17,8 @@ from ._prepare import take_rows
 from .weighting import check_strategy
 
 __all__ = ["batch_composition", "check_progress", "history_frame", "network_settings",
-           "new_network", "sampled_class_mass", "tensor_rows", "train_network",
+           "identity_normalization_settings", "new_network", "sampled_class_mass",
+           "tensor_rows", "train_network",
            "training_objective", "training_outcome", "unfinished_schedules"]
 
 
@@ -35,6 +36,9 @@ def training_objective(est, parts, data):
         empty = data.classes[data.class_prior() == 0].tolist()
         raise ValueError(f"{where} divides by the class prior, but class(es) {empty} have zero "
                          "total sample_weight; give them weight or use decision='argmax'.")
+    if parts.identity_normalization is not None and data.groups is None:
+        raise ValueError("identity_normalization normalises the hidden features per group: "
+                         "pass sensitive_features to fit (and to predict).")
     _warn_unused_groups(est, parts, data)
     loss, fairness = parts.loss, parts.fairness
     if fairness is not None:
@@ -68,13 +72,15 @@ def _warn_unused_groups(est, parts, data):
                                       check_strategy(sampler.strategy)._uses_groups()),
              parts.post_calibrator is not None
              and parts.post_calibrator.requires_sensitive_features,
-             parts.decision_rule.requires_sensitive_features]
+             parts.decision_rule.requires_sensitive_features,
+             parts.identity_normalization is not None]
     if not any(users):
         warnings.warn(
             "sensitive_features were passed to fit, but no part of this model uses them: it "
             "trains exactly as without them. Set fairness=..., a group weighting strategy, "
-            "batch_sampler='stratified', a per-group post_calibration or "
-            "decision=GroupThresholds(...).", UserWarning, stacklevel=5)
+            "batch_sampler='stratified', a per-group post_calibration, "
+            "decision=GroupThresholds(...) or identity_normalization=True.", UserWarning,
+            stacklevel=5)
 
 
 def _continue_from(net, est, data):
@@ -110,7 +116,8 @@ def tensor_rows(data, index, device):
         return values if index is None else values[index]
 
     extras = {} if data.groups is None else {"sensitive": take(data.groups.codes),
-                                             "sensitive_values": take(data.groups.values)}
+                                             "sensitive_values": take(data.groups.values),
+                                             "cells": take(data.groups.cells)}
     return TensorRows(
         torch.as_tensor(take(data.X), device=device),
         torch.as_tensor(take(data.y_codes), dtype=torch.long, device=device),
@@ -130,6 +137,23 @@ def network_settings(est, parts, early_stopping):
     return settings
 
 
+def identity_normalization_settings(parts, data):
+    """The keyword arguments of the network's identity normalisation (the number of group
+    cells, the options, and the cells' shares of the user's weight on the training rows, the
+    weights of the average an unseen group gets), or None when it is off."""
+    options = parts.identity_normalization
+    if options is None:
+        return None
+    n_groups = len(data.group_encoder.cells_)
+    train = data.train_index
+    mass = np.bincount(data.groups.cells[train], weights=data.user_weights[train],
+                       minlength=n_groups)
+    return {"n_groups": n_groups, "momentum": float(options["momentum"]),
+            "mu_scale": float(options["mu_scale"]),
+            "sigma_scale": float(options["sigma_scale"]),
+            "group_weights": mass if mass.sum() > 0 else np.ones(n_groups)}
+
+
 def new_network(parts, data, objective, sampler, device, train_rows, valid_rows, settings):
     """An untrained :class:`FairLossNet` for the prepared data (call inside the seeded
     random state: the module's weights are drawn when it is initialised)."""
@@ -141,7 +165,8 @@ def new_network(parts, data, objective, sampler, device, train_rows, valid_rows,
                      train_rows=train_rows, valid_rows=valid_rows,
                      sampler=sampler,
                      settings=settings, user_callbacks=parts.callbacks, seed=data.seed,
-                     device=device)
+                     device=device,
+                     identity_normalization=identity_normalization_settings(parts, data))
 
 
 def train_network(est, parts, data, objective, sampler, device):

@@ -10,6 +10,10 @@ Two kinds (see :mod:`sklearn_fairloss.fairness._base` for the exact contract):
   :class:`FairErrorBoundScaling` (FairSeg's group-scaled Dice term) is added to the data
   loss like a penalty.
 
+:class:`FairIdentityNormalizer` (Harvard-GF's fair identity normalisation) is a network layer,
+not a training term: ``FairLossClassifier(identity_normalization=True)`` puts it before the
+output layer.
+
 :class:`GroupThresholds` is a post-processing decision rule (numpy), re-exported from
 :mod:`sklearn_fairloss.postprocessing`: one threshold per group for demographic parity or
 equal opportunity, used by ``FairLossClassifier(decision=GroupThresholds(...))``.
@@ -21,6 +25,7 @@ from ..postprocessing import GroupThresholds
 from ._base import GroupScalingBase, PenaltyBase
 from ._distance_covariance import DistanceCovariance
 from ._error_bound_scaling import ErrorBoundReweighting, FairErrorBoundScaling
+from ._identity_normalization import FairIdentityNormalizer
 from ._identity_scaling import FairIdentityScaling
 from ._parity import DemographicParity, EqualizedOdds, EqualOpportunity
 from ._registry import FAIRNESS, get_fairness
@@ -34,6 +39,7 @@ __all__ = [
     "EqualizedOdds",
     "ErrorBoundReweighting",
     "FairErrorBoundScaling",
+    "FairIdentityNormalizer",
     "FairIdentityScaling",
     "GroupScalingBase",
     "GroupThresholds",
