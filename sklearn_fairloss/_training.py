@@ -12,12 +12,12 @@ import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from ._net import TensorRows, TrainingObjective, build_net
+from ._net import SamplingSchedule, TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
 from .weighting import check_strategy
 
 __all__ = ["batch_composition", "check_progress", "history_frame", "network_settings",
-           "identity_normalization_settings", "new_network", "sampled_class_mass",
+           "identity_normalization_settings", "kept_epoch", "new_network", "sampled_class_mass",
            "tensor_rows", "train_network",
            "training_objective", "training_outcome", "unfinished_schedules"]
 
@@ -190,8 +190,7 @@ def train_network(est, parts, data, objective, sampler, device):
 def batch_composition(est, sampler, data):
     """Batch composition: stratum codes or temperature-sampling weights of the training
     rows, and the first uniform epoch (after which the cooldown samples uniformly)."""
-    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None,
-            "cooldown_due": False}
+    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None}
     train = data.train_index
     codes = None if data.groups is None else data.groups.codes[train]
     if sampler is None:
@@ -205,7 +204,8 @@ def batch_composition(est, sampler, data):
     spec["weights"] = torch.as_tensor(per_row, dtype=torch.float64)
     spec["uniform_from"] = int(np.ceil((1 - sampler.cooldown) * est.max_epochs))
     spec["cooldown_schedule"] = getattr(sampler, "cooldown_schedule", "step")
-    spec["cooldown_due"] = spec["uniform_from"] < est.max_epochs
+    # the class mass of an epoch sampling with weights v is bincount(labels, row_weights * v)
+    spec["labels"], spec["row_weights"] = data.y_codes[train], data.weights[train]
     spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
                                minlength=data.n_classes)
     return spec
@@ -249,12 +249,17 @@ def check_progress(history, X, from_linear_start=False):
                       stacklevel=6)
 
 
-def unfinished_schedules(net, early_stopping):
-    """Warn for every epoch schedule that never acted on the model kept (the best epoch under
-    early stopping, else the last); return the names of those schedules."""
+def kept_epoch(net, early_stopping):
+    """0-based index of the epoch whose model is kept: the best epoch under early stopping,
+    else the last."""
     stopping = dict(net.callbacks_)["stopping"]
-    kept = (stopping.best_epoch_ - 1 if early_stopping and hasattr(stopping, "best_epoch_")
+    return (stopping.best_epoch_ - 1 if early_stopping and hasattr(stopping, "best_epoch_")
             else len(net.history) - 1)
+
+
+def unfinished_schedules(net, kept):
+    """Warn for every epoch schedule that never acted on the model kept (0-based epoch
+    ``kept``); return the names of those schedules."""
     names = []
     for name, callback in net.callbacks_:
         message = callback.unfinished(net, kept) if hasattr(callback, "unfinished") else None
@@ -264,15 +269,27 @@ def unfinished_schedules(net, early_stopping):
     return names
 
 
-def sampled_class_mass(sampler, unfinished):
-    """The class mass the network was trained on under temperature sampling, for the prior
-    correction: None when a cooldown restored the data's prior (it ran), else the mass."""
-    cooled = sampler["cooldown_due"] and "sampling_schedule" not in unfinished
-    return None if cooled else sampler["mass"]
+def sampled_class_mass(sampler, net, kept):
+    """The class mass the model kept (0-based epoch ``kept``) was trained on under temperature
+    sampling, for the prior correction: the mass of that epoch's sampling weights (the
+    strategy's before the cooldown; part-way through a ``"linear"`` cooldown, the tempered
+    weights of that epoch). None when that epoch sampled uniformly (a cooldown that ran
+    restores the data's prior)."""
+    if sampler["weights"] is None:
+        return None
+    schedule = SamplingSchedule(sampler["weights"], sampler["uniform_from"],
+                                sampler["cooldown_schedule"])
+    weights = schedule.weights_at(kept, net.max_epochs)
+    if weights is None:
+        return None
+    return np.bincount(sampler["labels"], weights=sampler["row_weights"] * weights.numpy(),
+                       minlength=len(sampler["mass"]))
 
 
 def training_outcome(net, early_stopping, X, sampler):
     """What training gave: the history (checked for divergence and progress), warnings for
     the schedules that never acted, and the sampled class mass for the prior correction."""
     history = history_frame(net, early_stopping, X)
-    return history, sampled_class_mass(sampler, unfinished_schedules(net, early_stopping))
+    kept = kept_epoch(net, early_stopping)
+    unfinished_schedules(net, kept)
+    return history, sampled_class_mass(sampler, net, kept)

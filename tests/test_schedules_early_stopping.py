@@ -134,3 +134,33 @@ def test_cooldown_samples_each_epoch_with_the_papers_class_probabilities(rare, s
         drawn = np.bincount(y, weights=weights) / weights.sum()
         np.testing.assert_allclose(drawn, _paper_class_probabilities(counts, tau_e),
                                    rtol=1e-10, err_msg=f"epoch {epoch + 1}")
+
+
+def test_a_linear_cooldown_stopped_part_way_corrects_with_the_kept_epochs_tau(rare):
+    """Early stopping keeps an epoch inside a linear cooldown: the model was trained on the
+    class probabilities p(j; tau_e) of that epoch (Li et al. 2025, Lemma 2.1), with
+    1 / tau_e between 1 / tau and 1, so predict_proba must undo that shift (not none, as
+    after a finished cooldown, nor the full tau's)."""
+    X, y, group = rare
+    tau, max_epochs, cooldown = 10.0, 20, 0.9
+    sampler = WeightedBatchSampler(TemperatureSampling(tau=tau), cooldown=cooldown,
+                                   cooldown_schedule="linear")
+    clf, _ = _fit(X, y, group, batch_sampler=sampler, max_epochs=max_epochs,
+                  linear_start=False)
+    uniform_from = int(np.ceil((1 - cooldown) * max_epochs))  # first cooldown epoch, 0-based
+    kept = dict(clf.net_.callbacks_)["stopping"].best_epoch_ - 1
+    assert uniform_from <= kept < max_epochs - 1  # part-way through the cooldown
+    # the schedule by hand: cooldown epoch k = kept - uniform_from + 1 of m samples with the
+    # weights ** ((m - k) / m), i.e. 1 / tau_e = share / tau + (1 - share)
+    m = max_epochs - uniform_from
+    share = (m - (kept - uniform_from + 1)) / m
+    tau_e = 1.0 / (share / tau + 1.0 - share)
+    counts = np.bincount(y).astype(float)  # the training part is a stratified 90 %
+    trained = _paper_class_probabilities(counts, tau_e)
+    expected = np.log(counts / counts.sum()) - np.log(trained)
+    expected -= expected.mean()
+    np.testing.assert_allclose(clf._log_prior_shift, expected, atol=0.02)
+    # neither "no correction" (a finished cooldown) nor the full tau's correction
+    full = np.log(counts / counts.sum()) - np.log(_paper_class_probabilities(counts, tau))
+    assert abs(clf._log_prior_shift[1]) > 0.5
+    assert abs(clf._log_prior_shift[1] - (full - full.mean())[1]) > 0.1
