@@ -29,6 +29,12 @@ ThresholdOptimizer are randomized classifiers: their predictions are drawn with
 ``random_state=0`` and their AUC/ECE use fairlearn's ``_pmf_predict`` probabilities (a mixture
 of hard predictions, hence the low AUC).
 
+``--seed-methods``: instead of the views above, the fairness methods of the package's seed
+papers on 5 splits (seeds 0-4; ``--splits``), each against plain cross-entropy fitted in the
+same run on the same split (issue 15; see :func:`run_seed_methods` and
+``docs/fairness_tradeoff.md``). Results are cached per (view, split, model) in
+``benchmarks/results/seed_methods_fairness.json``.
+
 All libraries run single-threaded (torch, BLAS), so that fit seconds compare like with like on
 a shared machine. Writes ``docs/img/fairness_tradeoff.png`` (not in ``--quick`` mode unless
 ``--plot`` is given). ``--repeats N`` (default 5, 0 in ``--quick`` mode) refits the unmitigated
@@ -42,6 +48,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -52,17 +59,25 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 
 from sklearn_fairloss.fairness import (  # noqa: E402
     DemographicParity,
     DistanceCovariance,
     EqualizedOdds,
+    ErrorBoundReweighting,
+    FairErrorBoundScaling,
+    FairIdentityScaling,
     GroupThresholds,
     WorstGroupLoss,
 )
 from sklearn_fairloss.metrics import (  # noqa: E402
     demographic_parity_difference,
     distance_correlation,
+    equalized_odds_difference,
+    equity_scaled_score,
+    performance_scaled_disparity,
+    worst_group_score,
 )
 
 PLOT_PATH = bench.IMG_DIR / "fairness_tradeoff.png"
@@ -420,6 +435,177 @@ def check_targets(rows, print_fn=print):
 
 
 # --------------------------------------------------------------------------------------------
+# the seed papers' methods on 5 splits (issue 15)
+
+SEED_CACHE = bench.ROOT / "benchmarks" / "results" / "seed_methods_fairness.json"
+#: Views of the seed-method run: data set, the groups given to the estimator and used by every
+#: group metric (COMPAS: African-American, Caucasian and the other races merged, as above).
+SEED_VIEWS = {
+    "compas_race": dict(title="COMPAS (race, 3 groups)", dataset="compas",
+                        groups=lambda S: _compas_groups(S["race"])),
+    "german_sex": dict(title="German (sex)", dataset="german",
+                       groups=lambda S: S["sex"].to_numpy(dtype=object)),
+    "adult_sex": dict(title="Adult (sex)", dataset="adult",
+                      groups=lambda S: S["sex"].to_numpy(dtype=object)),
+    "compas_sexrace": dict(title="COMPAS (sex x race, 2 x 3 cells)", dataset="compas",
+                           groups=lambda S: pd.DataFrame(
+                               {"sex": S["sex"].to_numpy(dtype=object),
+                                "race": _compas_groups(S["race"])})),
+    "adult_sexrace": dict(title="Adult (sex x race, 2 x 5 cells)", dataset="adult",
+                          groups=lambda S: S[["sex", "race"]].reset_index(drop=True)),
+}
+#: Models of the one-attribute views, at their documented defaults (fairness_strength=1; the
+#: FEBS authors' TransUNet trainer weighs CE and FEBS equally, which is strength 1).
+SEED_DEFAULTS = {
+    "FEBS (paper)": FairErrorBoundScaling,
+    "ErrorBoundReweighting": ErrorBoundReweighting,
+    "FIS w2": lambda: FairIdentityScaling(group_statistic="w2"),
+    "FIS sinkhorn": lambda: FairIdentityScaling(group_statistic="sinkhorn"),
+    "FIS wasserstein": lambda: FairIdentityScaling(group_statistic="wasserstein"),
+    "group DRO C=0": WorstGroupLoss,
+}
+#: Grid of group DRO's generalisation adjustment C (Sagawa et al. 2020 search 0-5), chosen
+#: per split by the worst-group accuracy on validation rows (the paper's model selection).
+DRO_GRID = [0.0, 1.0, 2.0, 4.0]
+#: Grid of the distance-covariance strengths of the several-attribute views; chosen per split
+#: as the strength with the lowest validation DP difference among those whose validation
+#: accuracy is within DCOV_ACCURACY_SLACK of cross-entropy's on the same validation rows.
+DCOV_GRID = [1.0, 3.0, 10.0, 30.0]
+DCOV_ACCURACY_SLACK = 0.01
+#: Share of the training rows held out to choose C and the strengths (stratified by label).
+SEED_VALIDATION = 0.2
+SEED_METRICS = ["accuracy", "ROC AUC", "DP diff", "EO diff", "ES-AUC", "PSD-AUC",
+                "worst acc"]
+
+
+def seed_metrics(y, proba, groups):
+    """Test metrics of one model: the usual ones and the seed papers' group metrics (ES-AUC
+    of FairSeg / FairVision, PSD of FairVision with the population sd, worst-group accuracy
+    of group DRO), all over the view's groups."""
+    pred = proba.argmax(axis=1)
+    row = bench.evaluate(y, pred, proba, ["accuracy", "ROC AUC"])
+    row["DP diff"] = demographic_parity_difference(y, pred, sensitive_features=groups)
+    row["EO diff"] = equalized_odds_difference(y, pred, sensitive_features=groups)
+    row["ES-AUC"] = equity_scaled_score("roc_auc_score", y, proba[:, 1],
+                                        sensitive_features=groups)
+    row["PSD-AUC"] = performance_scaled_disparity("roc_auc_score", y, proba[:, 1],
+                                                  sensitive_features=groups)
+    row["worst acc"] = worst_group_score("accuracy", y, pred, sensitive_features=groups)
+    return row
+
+
+def _fit_seed(dataset, X, y, groups, fairness=None, strength=1.0):
+    clf = bench.fair_loss(dataset, **bench.SEED_METHOD_PARAMS, fairness=fairness,
+                          fairness_strength=strength, **({} if fairness is None else STRATIFIED))
+    fit_kw = {} if fairness is None else {"sensitive_features": groups}
+    clf, seconds = bench.timed(lambda: clf.fit(X, y, **fit_kw))
+    return clf, seconds
+
+
+def _rows_of(frame_or_array, index):
+    if isinstance(frame_or_array, pd.DataFrame):
+        return frame_or_array.iloc[index].reset_index(drop=True)
+    return frame_or_array[index]
+
+
+def _inner_split(data, groups, seed):
+    """(X_fit, y_fit, g_fit, X_val, y_val, g_val): a stratified part of the training rows."""
+    fit, val = train_test_split(np.arange(len(data["y_tr"])), test_size=SEED_VALIDATION,
+                                stratify=data["y_tr"], random_state=seed)
+    return (data["X_tr"][fit], data["y_tr"][fit], _rows_of(groups, fit),
+            data["X_tr"][val], data["y_tr"][val], _rows_of(groups, val))
+
+
+def choose_dro_adjustment(dataset, data, groups, seed):
+    """Group DRO's C with the best validation worst-group accuracy (ties: the smaller C)."""
+    X_fit, y_fit, g_fit, X_val, y_val, g_val = _inner_split(data, groups, seed)
+    scores = []
+    for c in DRO_GRID:
+        clf, _ = _fit_seed(dataset, X_fit, y_fit, g_fit, WorstGroupLoss(adjustment=c))
+        scores.append(worst_group_score("accuracy", y_val, clf.predict(X_val),
+                                        sensitive_features=g_val))
+    return DRO_GRID[int(np.argmax(scores))]
+
+
+def choose_dcov_strength(dataset, data, groups, method, seed):
+    """The distance-covariance strength of :data:`DCOV_GRID` chosen on validation rows."""
+    X_fit, y_fit, g_fit, X_val, y_val, g_val = _inner_split(data, groups, seed)
+    base, _ = _fit_seed(dataset, X_fit, y_fit, g_fit)
+    floor = np.mean(base.predict(X_val) == y_val) - DCOV_ACCURACY_SLACK
+    best, best_dp = 0.0, np.inf
+    for strength in DCOV_GRID:
+        clf, _ = _fit_seed(dataset, X_fit, y_fit, g_fit, DistanceCovariance(method=method),
+                           strength)
+        pred = clf.predict(X_val)
+        dp = demographic_parity_difference(y_val, pred, sensitive_features=g_val)
+        if np.mean(pred == y_val) >= floor and dp < best_dp:
+            best, best_dp = strength, dp
+    return best
+
+
+def seed_models(name, dataset, data, groups, seed):
+    """Yield ``(model name, setting, fairness or None, strength)`` of a seed view."""
+    yield "cross-entropy", "", None, 1.0
+    if "sexrace" in name:
+        for method in ("ccdcov", "jdcov"):
+            strength = choose_dcov_strength(dataset, data, groups, method, seed)
+            yield (f"DistanceCovariance {method}", f"strength {strength:g} (validation)",
+                   DistanceCovariance(method=method) if strength else None, strength)
+        return
+    for label, factory in SEED_DEFAULTS.items():
+        yield label, "defaults", factory(), 1.0
+    c = choose_dro_adjustment(dataset, data, groups, seed)
+    yield "group DRO C (validation)", f"C={c:g}", WorstGroupLoss(adjustment=c), 1.0
+
+
+def run_seed_methods(views, n_splits, cache_path=SEED_CACHE, print_fn=print):
+    """Fit every seed method of each view on ``n_splits`` splits; print the tables."""
+    all_rows = []
+    for name in views:
+        view = SEED_VIEWS[name]
+        dataset, rows = view["dataset"], []
+        for seed in range(n_splits):
+            key = f"{name}|{seed}"
+            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+            if key not in cache:
+                data = bench.load_split(dataset, seed)
+                g_tr, g_te = view["groups"](data["S_tr"]), view["groups"](data["S_te"])
+                split_rows = []
+                for model, setting, fairness, strength in seed_models(name, dataset, data,
+                                                                      g_tr, seed):
+                    clf, seconds = _fit_seed(dataset, data["X_tr"], data["y_tr"], g_tr,
+                                             fairness, strength)
+                    split_rows.append({"view": name, "model": model, "setting": setting,
+                                       "seed": seed, "epochs": int(clf.n_iter_),
+                                       "fit s": seconds,
+                                       **seed_metrics(data["y_te"],
+                                                      clf.predict_proba(data["X_te"]), g_te)})
+                    print_fn(f"# {name} split {seed} {model} ({setting}): accuracy "
+                             f"{split_rows[-1]['accuracy']:.4f}, DP "
+                             f"{split_rows[-1]['DP diff']:.4f}", flush=True)
+                cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+                cache[key] = split_rows
+                cache_path.parent.mkdir(parents=True, exist_ok=True)
+                cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+            rows += cache[key]
+        print_fn(f"\n### {view['title']} ({n_splits} splits, mean ± sd)\n")
+        for line in bench.split_summary(
+                rows, SEED_METRICS + ["fit s"], "cross-entropy",
+                wins=[("accuracy", ">"), ("ES-AUC", ">"), ("DP diff", "<"),
+                      ("worst acc", ">")]):
+            print_fn(line)
+        settings = {}
+        for r in rows:
+            settings.setdefault(r["model"], []).append(r["setting"])
+        chosen = [f"{m}: {', '.join(v)}" for m, v in settings.items() if "validation" in m
+                  or "strength" in v[0]]
+        if chosen:
+            print_fn("\nchosen per split: " + "; ".join(chosen))
+        all_rows += rows
+    return all_rows
+
+
+# --------------------------------------------------------------------------------------------
 # plot
 
 PEER_STYLE = {
@@ -481,7 +667,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None,
                         help="Adult split seeds 1..N for the sex x race threshold rule "
                              "(default 5; 0 with --quick)")
+    parser.add_argument("--seed-methods", action="store_true",
+                        help="the seed papers' fairness methods on 5 splits against "
+                             "cross-entropy (views: --seed-views)")
+    parser.add_argument("--seed-views", nargs="+", choices=list(SEED_VIEWS),
+                        default=list(SEED_VIEWS))
+    parser.add_argument("--splits", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.seed_methods:
+        torch.set_num_threads(1)
+        warnings.filterwarnings("ignore")
+        return run_seed_methods(args.seed_views, args.splits)
     n_repeats = args.repeats if args.repeats is not None else (0 if args.quick else 5)
     views = args.datasets or (QUICK["views"] if args.quick else list(VIEWS))
     plot_path = args.plot or (None if args.quick else PLOT_PATH)

@@ -50,6 +50,11 @@ runs (subsample and split seeds 0..N-1: the test split holds ~590 positives, so 
 accuracy moves by ~0.01 between seeds; the spline rows count as ours there), each against the
 issue's peers (:data:`ISSUE_PEERS`) and against every peer (adds HistGradientBoosting with
 ``class_weight="balanced"``).
+
+``--cooldown-splits N``: instead, temperature sampling (Li et al. 2025, ``tau=5``) without a
+cooldown and with its cooldown (``cooldown=0.5``, ``"step"`` and ``"linear"``) on N splits of
+Adult 5 %, COMPAS and German, against cross-entropy fitted on the same split (see
+:func:`run_cooldown`); results cached in ``benchmarks/results/cooldown.json``.
 """
 
 import os
@@ -59,6 +64,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -78,6 +84,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import QuantileTransformer, SplineTransformer  # noqa: E402
 
 from sklearn_fairloss.postprocessing import make_decision_rule  # noqa: E402
+from sklearn_fairloss.weighting import TemperatureSampling, WeightedBatchSampler  # noqa: E402
 
 SUBSAMPLE_SEED = 0
 
@@ -364,8 +371,79 @@ MEANS_TABLE = bench.Table(bench.text_column("model", WIDTH, "model (mean over se
                           bench.Column("Brier sd", 7, title="sd"), "ECE", "AP", "ROC AUC")
 
 
+# --------------------------------------------------------------------------------------------
+# temperature sampling and its cooldown on repeated splits (issue 15)
+
+COOLDOWN_CACHE = bench.ROOT / "benchmarks" / "results" / "cooldown.json"
+#: (label, batch_sampler): the paper's tau=5 and cooldown=0.5 (Li et al. 2025, Section 4).
+SAMPLERS = [
+    ("cross_entropy", None),
+    ("tau=5, no cooldown", WeightedBatchSampler(TemperatureSampling(tau=5.0))),
+    ("tau=5, cooldown 0.5 step",
+     WeightedBatchSampler(TemperatureSampling(tau=5.0), cooldown=0.5)),
+    ("tau=5, cooldown 0.5 linear",
+     WeightedBatchSampler(TemperatureSampling(tau=5.0), cooldown=0.5,
+                          cooldown_schedule="linear")),
+]
+COOLDOWN_METRICS = ["bal acc", "F1", "AP", "ROC AUC", "Brier", "ECE"]
+
+
+def cooldown_split(name, seed):
+    """The rows of one split of :func:`run_cooldown`."""
+    data = split(name, seed)
+    rows = []
+    for label, sampler in SAMPLERS:
+        clf = bench.fair_loss(DATASETS[name]["dataset"], **bench.SEED_METHOD_PARAMS,
+                              batch_sampler=sampler)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clf, seconds = bench.timed(lambda clf=clf: clf.fit(data["X_tr"], data["y_tr"]))
+        never = any("cooldown" in str(w.message) and "never ran" in str(w.message)
+                    for w in caught)
+        proba = clf.predict_proba(data["X_te"])
+        rows.append({"model": label, "seed": seed, "epochs": int(clf.n_iter_),
+                     "cooldown ran": float(sampler is not None and sampler.cooldown > 0
+                                           and not never),
+                     **bench.evaluate(data["y_te"], proba.argmax(axis=1), proba,
+                                      COOLDOWN_METRICS, seconds)})
+    return rows
+
+
+def run_cooldown(datasets, n_splits, cache_path=COOLDOWN_CACHE, print_fn=print):
+    """Per data set and split: cross-entropy and the :data:`SAMPLERS` rows (``_harness``
+    settings: ``max_epochs=40`` with early stopping, so the cooldown starts at epoch 21 and
+    runs only when training gets that far); the argmax decision of the prior-corrected
+    ``predict_proba``. Prints the tables; returns the rows."""
+    all_rows = []
+    for name in datasets:
+        rows = []
+        for seed in range(n_splits):
+            key = f"{name}|{seed}"
+            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+            if key not in cache:
+                split_rows = cooldown_split(name, seed)
+                print_fn(f"# {name} split {seed}: bal acc " + ", ".join(
+                    f"{r['model']} {r['bal acc']:.4f}" for r in split_rows), flush=True)
+                cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+                cache[key] = split_rows
+                cache_path.parent.mkdir(parents=True, exist_ok=True)
+                cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+            rows += cache[key]
+        print_fn(f"\n### {DATASETS[name]['title']}: temperature sampling ({n_splits} splits, "
+                 f"mean ± sd)\n")
+        for line in bench.split_summary(
+                rows, COOLDOWN_METRICS + ["epochs", "cooldown ran", "fit s"], "cross_entropy",
+                wins=[("bal acc", ">"), ("AP", ">"), ("Brier", "<")]):
+            print_fn(line)
+        all_rows += [dict(r, dataset=name) for r in rows]
+    return all_rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cooldown-splits", type=int, default=0,
+                        help="temperature sampling and its cooldown on this many splits "
+                             "instead")
     parser.add_argument("--quick", action="store_true",
                         help="Adult 5 % only, a handful of options and peers")
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None)
@@ -378,6 +456,9 @@ def main():
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
+    if args.cooldown_splits:
+        run_cooldown(args.datasets or ["compas", "german", "adult5"], args.cooldown_splits)
+        return
 
     # one untimed fit first, so that torch's start-up cost is not charged to the first row
     rng = np.random.default_rng(0)
