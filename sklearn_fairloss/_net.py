@@ -34,6 +34,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._backbone import TabularNetwork, linear_start, numerical_bins
+from ._callbacks import EarlyStoppingFromStart
 
 __all__ = ["TensorRows", "TensorBatchIterator", "TrainingObjective", "FairLossNet",
            "SamplingSchedule", "build_net", "resolve_device", "stratified_permutation"]
@@ -403,11 +404,13 @@ class FairLossNet(NeuralNet):
         return torch.cat(out).numpy()
 
 
-def _stopping_rule(early_stopping, patience, tol, verbose):
+def _stopping_rule(early_stopping, patience, tol, verbose, score_start=False):
     sink = print if verbose else _noop
     monitor = "valid_loss" if early_stopping else "train_loss"
-    return EarlyStopping(monitor=monitor, patience=patience, threshold=tol,
-                         threshold_mode="abs", load_best=bool(early_stopping), sink=sink)
+    # with a fitted start (linear_start), the start itself competes with every epoch
+    rule = EarlyStoppingFromStart if early_stopping and score_start else EarlyStopping
+    return rule(monitor=monitor, patience=patience, threshold=tol,
+                threshold_mode="abs", load_best=bool(early_stopping), sink=sink)
 
 
 def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, optimizer,
@@ -446,7 +449,8 @@ def build_net(*, n_numerical, n_binary, cardinalities, n_classes, objective, opt
     """
     callbacks = [("stopping", _stopping_rule(settings["early_stopping"],
                                              settings["n_iter_no_change"], settings["tol"],
-                                             settings["verbose"]))]
+                                             settings["verbose"],
+                                             settings.get("score_start", False)))]
     for term in (objective.loss, objective.fairness, objective.calibration):
         if term is not None:
             callbacks.extend(term.callbacks())

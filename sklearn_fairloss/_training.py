@@ -12,12 +12,16 @@ import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from ._backbone import linear_start
+from ._callbacks import EarlyStoppingFromStart
 from ._net import SamplingSchedule, TensorRows, TrainingObjective, build_net
 from ._prepare import take_rows
+from .losses import CrossEntropyLoss
 from .weighting import check_strategy
 
 __all__ = ["batch_composition", "check_progress", "history_frame", "network_settings",
            "identity_normalization_settings", "kept_epoch", "new_network", "sampled_class_mass",
+           "start_kept",
            "tensor_rows", "train_network",
            "training_objective", "training_outcome", "unfinished_schedules"]
 
@@ -134,6 +138,9 @@ def network_settings(est, parts, early_stopping):
         "batch_size", "max_epochs", "n_iter_no_change", "tol", "verbose")}
     settings["early_stopping"] = early_stopping
     settings["hidden_layer_sizes"] = parts.hidden_layer_sizes
+    # the fitted start competes with the epochs (not under fairness_bound, whose own
+    # callback chooses the epoch kept)
+    settings["score_start"] = bool(est.linear_start) and est.fairness_bound is None
     return settings
 
 
@@ -179,12 +186,54 @@ def train_network(est, parts, data, objective, sampler, device):
         torch.manual_seed(data.seed)
         net = new_network(parts, data, objective, sampler, device, train_rows, valid_rows,
                           settings)
-        if est.warm_start and getattr(est, "net_", None) is not None:
+        continuing = est.warm_start and getattr(est, "net_", None) is not None
+        if continuing:
             _continue_from(net, est, data)
         net.fit(train_rows, None)
     if net.__dict__.pop("interrupted_", False):
         raise KeyboardInterrupt("training was interrupted; the estimator is left unfitted")
+    if start_kept(net) and not continuing:
+        _keep_linear_start(net, parts, data, objective, sampler, device)
     return net.forget_training_data()
+
+
+def start_kept(net):
+    """Whether early stopping kept the starting model: no epoch improved its held-out loss."""
+    stopping = dict(net.callbacks_).get("stopping")
+    return isinstance(stopping, EarlyStoppingFromStart) and stopping.best_epoch_ == 0
+
+
+def _keep_linear_start(net, parts, data, objective, sampler, device):
+    """No epoch beat the logistic-regression start on the held-out rows, so the model is that
+    logistic regression: refit it on every training row (the held-out ones too, as a refit
+    after model selection does), unless a post-processing step needs the held-out rows unseen.
+    Warn when a configured training term therefore never acted."""
+    idle = [name for name, present in (
+        (f"fairness={type(objective.fairness).__name__}", objective.fairness is not None),
+        (f"calibration={type(objective.calibration).__name__}",
+         objective.calibration is not None),
+        (f"loss={type(objective.loss).__name__}",
+         type(objective.loss) is not CrossEntropyLoss),
+        ("temperature sampling", sampler["weights"] is not None)) if present]
+    if idle:
+        warnings.warn(
+            "No training epoch improved the held-out loss of the starting logistic regression "
+            f"(linear_start=True), so the model kept is that start: {', '.join(idle)} never "
+            "acted on it. Set linear_start=False, or raise max_epochs or lr.", UserWarning,
+            stacklevel=5)
+    if parts.needs_held_out():
+        return
+    rows = tensor_rows(data, np.concatenate([data.train_index, data.valid_index]), device)
+    encoder = data.feature_encoder
+    weight, intercept, tables = linear_start(
+        rows.X, rows.y, rows.sample_weight, encoder.n_numerical_, encoder.n_binary_,
+        encoder.cardinalities_, data.n_classes, seed=data.seed)
+    module = net.module_
+    with torch.no_grad():
+        module.linear.weight.copy_(weight)
+        module.linear.bias.copy_(intercept)
+        for embedding, table in zip(module.linear_categorical, tables):
+            embedding.weight.copy_(table)
 
 
 def batch_composition(est, sampler, data):
@@ -269,13 +318,14 @@ def unfinished_schedules(net, kept):
     return names
 
 
-def sampled_class_mass(sampler, net, kept):
+def sampled_class_mass(sampler, net, kept, from_start=False):
     """The class mass the model kept (0-based epoch ``kept``) was trained on under temperature
     sampling, for the prior correction: the mass of that epoch's sampling weights (the
     strategy's before the cooldown; part-way through a ``"linear"`` cooldown, the tempered
     weights of that epoch). None when that epoch sampled uniformly (a cooldown that ran
-    restores the data's prior)."""
-    if sampler["weights"] is None:
+    restores the data's prior) or the model kept is the logistic-regression start
+    (``from_start``: fitted on the data's own prior)."""
+    if sampler["weights"] is None or from_start:
         return None
     schedule = SamplingSchedule(sampler["weights"], sampler["uniform_from"],
                                 sampler["cooldown_schedule"])
@@ -292,4 +342,4 @@ def training_outcome(net, early_stopping, X, sampler):
     history = history_frame(net, early_stopping, X)
     kept = kept_epoch(net, early_stopping)
     unfinished_schedules(net, kept)
-    return history, sampled_class_mass(sampler, net, kept)
+    return history, sampled_class_mass(sampler, net, kept, from_start=start_kept(net))
