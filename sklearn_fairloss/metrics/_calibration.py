@@ -398,8 +398,10 @@ def calibration_error_difference(y_true, y_proba, *, sensitive_features,
     y_arr = _check_1d(y_true, "y_true")
     enc = _encode_groups(sensitive_features, y_arr.shape[0])
     proba = np.asarray(y_proba)
-    if labels is None and proba.ndim == 2 and proba.shape[1] > 2:
-        labels = np.unique(y_arr)  # groups may miss a class: fix the column order once
+    if labels is None and proba.ndim == 2:
+        # groups may miss a class (two columns too): fix the column order once
+        present = np.unique(y_arr)
+        labels = present if len(present) == proba.shape[1] else None
     kwargs = dict(n_bins=n_bins, strategy=strategy, variant=variant, pos_label=pos_label,
                   labels=labels)
     if proba.ndim == 1 and pos_label is None:
