@@ -65,8 +65,12 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         regression: the path starts at scikit-learn's ``LogisticRegression()`` fitted on the
         encoded training rows (categorical columns one-hot; at most 50,000 rows), the
         network's own output at zero, and both are then trained together. With early stopping
-        the model leaves the linear solution only while the held-out loss improves, which is
-        what keeps small data sets at least as good as a logistic regression (see
+        the start is scored on the held-out rows as epoch 0 and an epoch replaces it only if
+        it lowers the held-out loss by more than ``tol``; when none does, the model is the
+        logistic regression refitted on every training row (not when ``post_calibration`` or
+        a decision rule is fitted on the held-out rows), and a warning names any configured
+        loss, fairness or calibration term that therefore never acted. This is what keeps
+        small data sets at least as good as a logistic regression (see
         ``docs/backbone.md``). False: the network alone, from a random start.
     identity_normalization : bool or dict, default=False
         True: fair identity normalisation (FIN, Luo et al. 2024, Harvard-GF), a learned
