@@ -252,10 +252,10 @@ def test_cape_refits_its_targets_on_calibration_epochs():
     loss = CaPELoss(n_bins=2, warmup_epochs=1, n_ce_epochs=1)
     assert [name for name, _ in loss.callbacks()] == ["loss_schedule", "refit_targets"]
     logits, y, _, weights = _batch(n=12, k=2)
-    rows = SimpleNamespace(X=logits, y=y, sample_weight=weights)
+    rows = SimpleNamespace(X=logits, y=y, sample_weight=weights, extras={})
     calls = []
 
-    def predict_logits_tensor(X):
+    def predict_logits_tensor(X, cells=None):
         calls.append(len(net.history) - 1)
         return X  # the stand-in "model" returns its input as logits
 
