@@ -77,6 +77,16 @@ def test_ece_passes_labels_with_an_absent_class():
     _both(maximum_calibration_error, 0.5, y, proba, n_bins=2, labels=[0, 1, 2])
 
 
+def test_ece_passes_pos_label():
+    # positive, 5 bins; p is the probability of class 0, outcomes y == 0: 1 0 1 1.
+    # bins: .2 -> |1 - .2| = .8; .9 -> .9; .62, .66 in (.6, .8]: |1 - .64| = .36 (weight 2)
+    # -> (.8 + .9 + 2 * .36) / 4 = .605
+    y, p = [0, 1, 0, 0], [0.2, 0.9, 0.62, 0.66]
+    _both(expected_calibration_error, 0.605, y, p, n_bins=5, variant="positive", pos_label=0)
+    _both(expected_calibration_error, 0.605, ["n", "y", "n", "n"], p, n_bins=5,
+          variant="positive", pos_label="n")
+
+
 def test_ece_float32_rows_use_the_float32_tolerance():
     # rows sum to 1.0001: within sqrt(eps(float32)) = 3.5e-4, not within float64's 1e-6.
     # top label of a binary matrix: class 1 when p1 >= .5; y 1 right, y 0 wrong, one bin
@@ -99,16 +109,19 @@ def test_calibration_errors_name_the_argument():
         expected_calibration_error(_dask([0, 1]), _dask([0.2, 0.3]), variant="top")
     with pytest.raises(ValueError, match="strategy must be one of"):
         brier_score_decomposition([0, 1], [0.2, 0.3], strategy="kmeans")
-    with pytest.raises(ValueError, match="strategy='quantile' needs every row"):
+    with pytest.raises(ValueError, match=r"strategy='quantile' needs every row in memory "
+                                         r"\(its bin edges are quantiles of all the conf"):
         expected_calibration_error(_dask([0, 1]), _dask([0.2, 0.3]), strategy="quantile")
 
 
 @pytest.mark.parametrize("metric", [expected_calibration_error, balance_score,
-                                    brier_score_decomposition])
+                                    brier_score_decomposition, calibration_error_difference])
 def test_a_dask_input_with_a_numpy_one_is_refused(metric):
     # the Dask path is taken when any per-row input is a Dask collection, and then refuses
     # the mix (the in-memory path would silently compute the Dask column)
     kwargs = {"n_bins": 2} if metric is brier_score_decomposition else {}
+    if metric is calibration_error_difference:
+        kwargs["sensitive_features"] = np.array(SF)
     y, p, w = np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.6, 0.4]), np.ones(4)
     for name, args in [("y_true", (_dask(y), p, None)), ("y_proba", (y, _dask(p), None)),
                        ("sample_weight", (y, p, _dask(w)))]:
@@ -154,7 +167,8 @@ def test_brier_decomposition_binned_by_hand():
         == pytest.approx(_murphy_reference(FORECAST, OUTCOME, [[0, 1], [2, 3]]))
     assert brier_score_decomposition(OUTCOME, FORECAST, n_bins=2) == pytest.approx(
         _murphy_reference(FORECAST, OUTCOME, [[0, 1, 2], [3]]))
-    with pytest.raises(ValueError, match="n_bins=None needs every row"):
+    with pytest.raises(ValueError, match=r"n_bins=None needs every row in memory \(it groups "
+                                         r"identical forecasts; pass n_bins\)"):
         brier_score_decomposition(_dask(OUTCOME), _dask(FORECAST))
 
 
@@ -175,6 +189,15 @@ def test_brier_decomposition_passes_pos_label_and_labels():
     d = brier_score_decomposition(y, proba, labels=[0, 1, 2])
     assert d[0] - d[1] + d[2] == pytest.approx(
         brier_score_loss(y, proba, labels=[0, 1, 2]), abs=1e-12)
+    # the same with 2 bins: class 0: f .7 .2 .6 .5, o 1 0 1 0 -> {.2, .5}, {.7, .6};
+    # class 1: f .2 .6 .3 .1, o 0 1 0 1 -> {.2, .3, .1}, {.6}; class 2 (never true): f .1 .2
+    # .1 .4, o 0 -> one bin
+    y = np.array(y)
+    terms = [_murphy_reference(proba[:, 0], y == 0, [[1, 3], [0, 2]]),
+             _murphy_reference(proba[:, 1], y == 1, [[0, 2, 3], [1]]),
+             _murphy_reference(proba[:, 2], y == 2, [[0, 1, 2, 3]])]
+    _both(brier_score_decomposition, np.sum(terms, axis=0), y, proba, n_bins=2,
+          labels=[0, 1, 2])
 
 
 def test_brier_decomposition_multiclass_binned_sums_the_classes():
@@ -270,6 +293,11 @@ def test_ced_two_column_matrix_with_a_one_class_group():
     _both(calibration_error_difference, 0.2, y, p, sensitive_features=SF, n_bins=5)
     _both(calibration_error_difference, 0.2, y, np.column_stack([1 - p, p]),
           sensitive_features=SF, n_bins=5)
+    # one class in all of y_true: the columns cannot be told apart, the message says so
+    with pytest.raises(ValueError, match="y_proba has 2 columns but y_true has 1 labels; "
+                                         "pass labels="):
+        calibration_error_difference([0, 0, 0, 0], np.column_stack([1 - p, p]),
+                                     sensitive_features=SF)
 
 
 def test_ced_errors_name_the_argument():
