@@ -294,6 +294,10 @@ sampling_cooldown : deprecated
        "skorch: A scikit-learn compatible neural network library that uses PyTorch."
     .. [2] Kingma, D. P. and Ba, J. (2015). "Adam: A Method for Stochastic Optimization."
        ICLR.
+    .. [3] Luo, Y., Tian, Y., Shi, M., Pasquale, L. R., Shen, L. Q., Zebardast, N., Elze, T.
+       and Wang, M. (2024). "Harvard Glaucoma Fairness: A Retinal Nerve Disease Dataset for
+       Fairness Learning and Fair Identity Normalization." IEEE Transactions on Medical
+       Imaging 43(7), 2623-2633 (arXiv:2306.09264): ``identity_normalization``.
 
     Examples
     --------

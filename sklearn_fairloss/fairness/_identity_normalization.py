@@ -51,9 +51,9 @@ class FairIdentityNormalizer(nn.Module):
 
     References
     ----------
-    Luo, Tian, Shi, Wang, Elze, Wang and Wang, "Harvard Glaucoma Fairness: A Retinal Nerve
-    Disease Dataset for Fairness Learning and Fair Identity Normalization", IEEE Transactions
-    on Medical Imaging, 2024 (arXiv:2306.09264); code:
+    Luo, Tian, Shi, Pasquale, Shen, Zebardast, Elze and Wang, "Harvard Glaucoma Fairness: A
+    Retinal Nerve Disease Dataset for Fairness Learning and Fair Identity Normalization", IEEE
+    Transactions on Medical Imaging 43(7), 2623-2633, 2024 (arXiv:2306.09264); code:
     github.com/Harvard-Ophthalmology-AI-Lab/Harvard-GF.
 
     Examples
