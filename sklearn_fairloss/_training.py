@@ -101,7 +101,8 @@ def _continue_from(net, est, data):
     except RuntimeError as exc:
         raise ValueError("warm_start=True needs the same network as the previous fit "
                          "(hidden_layer_sizes, ensemble_size, numerical_embedding, "
-                         "linear_start, the categories of categorical columns); set "
+                         "linear_start, identity_normalization and its groups, the "
+                         "categories of categorical columns); set "
                          "warm_start=False to refit."
                          ) from exc
     net.optimizer_.load_state_dict(previous.optimizer_.state_dict())

@@ -296,3 +296,13 @@ def test_partial_fit_and_cape_carry_the_groups(data):
         cape = _fin_model(loss=CaPELoss(warmup_epochs=1, n_ce_epochs=1), max_epochs=4).fit(
             X, y, sensitive_features=group)
     assert cape.n_iter_ >= 1
+
+
+def test_warm_start_needs_the_same_normalisation(data):
+    X, y, group = data
+    clf = _fin_model(max_epochs=2, warm_start=True).fit(X, y, sensitive_features=group)
+    clf.fit(X, y, sensitive_features=group)  # the same network: continues
+    assert clf.n_iter_ >= 1
+    clf.set_params(identity_normalization=False)
+    with pytest.raises(ValueError, match="identity_normalization and its groups"):
+        clf.fit(X, y)
