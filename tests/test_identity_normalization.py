@@ -306,3 +306,16 @@ def test_warm_start_needs_the_same_normalisation(data):
     clf.set_params(identity_normalization=False)
     with pytest.raises(ValueError, match="identity_normalization and its groups"):
         clf.fit(X, y)
+
+
+def test_several_attributes_normalise_per_intersectional_cell(data):
+    X, y, group = data
+    other = np.where(np.arange(len(y)) % 2 == 0, "u", "v")
+    frame = pd.DataFrame({"g": group, "h": other})
+    keep = ~((group == "a") & (other == "v"))  # the cell (a, v) never trains
+    clf = _fin_model(max_epochs=3).fit(X[keep], y[keep], sensitive_features=frame[keep])
+    fin = clf.net_.module_.identity_normalization
+    assert fin.n_groups == len(clf._group_encoder.cells_) == 3
+    assert clf.predict(X[keep][:5], sensitive_features=frame[keep][:5]).shape == (5,)
+    with pytest.warns(UserWarning, match="groups not seen in fit"):
+        clf.predict(X[~keep][:5], sensitive_features=frame[~keep][:5])
