@@ -5,7 +5,9 @@ Run: ``.venv/bin/python benchmarks/bench_fairness_bound.py`` (every case, bound 
 long run), or select: ``--cases adult_sex compas_race --metrics dp --bounds 0.02
 --methods fairloss fairloss_aware hgb_to --splits 10``. ``--quick``: COMPAS race, DP 0.03,
 3 splits, the fast methods. ``--out FILE`` appends the Markdown tables to FILE; ``--plot``
-writes the Pareto figure ``docs/img/fairness_bound.png``.
+writes the Pareto figure ``docs/img/fairness_bound.png``. ``--calibration-study`` compares
+post-hoc calibrators of the group-blind DP route on its certifying rows alone (no test row;
+see :func:`calibration_study`).
 
 Cases (70/30 splits stratified by the label, split seeds 0..n-1; FairLossClassifier gets the raw
 frame, text columns as ``category``, its own default encoding; the other methods get
@@ -20,6 +22,8 @@ Methods (every one fitted on the training rows only; nothing is chosen on test r
 - ``fairloss``: ``FairLossClassifier(fairness=DemographicParity() or EqualizedOdds(),
   fairness_bound=b, random_state=seed)``, default settings otherwise: group-blind.
 - ``fairloss_aware``: the same with ``decision=GroupThresholds()`` (DP only): group-aware.
+- ``fairloss_temperature``: ``fairloss`` with ``post_calibration="temperature"`` (the
+  group-blind default under a bound before ``MonotoneCubicScaling``).
 - ``fairloss_plain``: ``FairLossClassifier(random_state=seed)``, no fairness term.
 - ``hgb_to``: ``HistGradientBoostingClassifier`` + fairlearn ``ThresholdOptimizer(prefit=True)``
   (randomised; group-aware).
@@ -51,13 +55,22 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.isotonic import IsotonicRegression  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from sklearn_fairloss import FairLossClassifier  # noqa: E402
+from sklearn_fairloss._fairness_bound import rate_gap_upper_bound  # noqa: E402
 from sklearn_fairloss.fairness import (  # noqa: E402
     DemographicParity,
     EqualizedOdds,
     GroupThresholds,
+)
+from sklearn_fairloss.metrics import expected_calibration_error  # noqa: E402
+from sklearn_fairloss.postprocessing import (  # noqa: E402
+    TemperatureScaling,
+    get_post_calibrator,
 )
 
 PLOT_PATH = bench.IMG_DIR / "fairness_bound.png"
@@ -80,7 +93,7 @@ CASES = {
 }
 BOUNDS = (0.01, 0.02, 0.05)
 METHODS = ("fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt", "eg_lr",
-           "eg_hgb")
+           "eg_hgb", "fairloss_temperature")
 QUICK = dict(cases=["compas_race"], metrics=["dp"], bounds=[0.03], splits=3,
              methods=["fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt"])
 
@@ -119,6 +132,8 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
             if metric != "dp":
                 return None
             params.update(decision=GroupThresholds())
+        if method == "fairloss_temperature":
+            params.update(post_calibration="temperature")
         model = FairLossClassifier(**params)
         fit_params = {} if method == "fairloss_plain" else {"sensitive_features": groups_tr}
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
@@ -297,6 +312,124 @@ def plot(agg, path=PLOT_PATH):
     bench.save_figure(fig, path)
 
 
+class _HeldOutRecorder(TemperatureScaling):
+    """Temperature scaling that also keeps the held-out logits it is fitted on (the model
+    trains the same whatever the calibrator: it is fitted after training)."""
+
+    seen = []
+
+    def _fit(self, logits, y, w, sensitive_features):
+        _HeldOutRecorder.seen.append((logits.copy(), y.copy(), sensitive_features))
+        super()._fit(logits, y, w, sensitive_features)
+
+
+class _DecisionKeepingIsotonic:
+    """Isotonic regression of the label on the margin, on each side of the decision boundary
+    (below 1/2 for negative margins, above for positive ones): keeps every decision."""
+
+    def fit(self, logits, y):
+        m = logits[:, 1] - logits[:, 0]
+        self.sides_ = [IsotonicRegression(y_min=lo, y_max=hi, out_of_bounds="clip").fit(
+            m[rows], y[rows]) for rows, lo, hi in ((m <= 0, 0.0, 0.5), (m > 0, 0.5, 1.0))]
+        return self
+
+    def predict_proba(self, logits):
+        m = logits[:, 1] - logits[:, 0]
+        p = np.where(m <= 0, self.sides_[0].predict(np.minimum(m, 0)),
+                     np.maximum(self.sides_[1].predict(np.maximum(m, 0)), 0.5 + 1e-9))
+        return np.column_stack([1 - p, p])
+
+
+STUDY_CALIBRATORS = {"temperature": "temperature", "vector": "vector", "isotonic": "isotonic",
+                     "decision-keeping isotonic": _DecisionKeepingIsotonic,
+                     "monotone_cubic": "monotone_cubic"}
+
+
+def calibration_study(args, print_fn=print):
+    """Which post-hoc calibrator under a bound, chosen on the certifying rows alone: per split,
+    the group-blind model's held-out logits (nothing else of the split is read: no test row),
+    2-fold cross-fitting inside them (stratified by group x class; 3 shuffles, averaged): each
+    calibrator is fitted on one half and scored on the other. Per calibrator: ECE, Brier,
+    log-loss, ROC AUC, the share of decisions it changes, the share of probabilities beyond
+    1e-6 of 0 or 1, and the held-out upper bound of the decisions of the calibrator fitted on
+    all certifying rows (what a re-certification would see)."""
+    rows = json.loads(Path(args.rows).read_text()) if args.rows and Path(args.rows).exists() \
+        else []
+    done = {(r["case"], r["bound"], r["seed"]) for r in rows}
+    for case_name in args.cases:
+        case = CASES[case_name]
+        for bound in args.bounds:
+            for seed in range(args.splits):
+                if (case_name, bound, seed) in done:
+                    continue
+                data = load_data(case["dataset"], seed)
+                _HeldOutRecorder.seen.clear()
+                model = FairLossClassifier(fairness=_term("dp", case["intersectional"]),
+                                           fairness_bound=bound, random_state=seed,
+                                           post_calibration=_HeldOutRecorder())
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(data["raw_tr"], data["y_tr"],
+                              sensitive_features=case["groups"](data["S_tr"]))
+                logits, y, sensitive = _HeldOutRecorder.seen[0]
+                codes = np.unique(_cells(sensitive), return_inverse=True)[1]
+                row = {"case": case_name, "bound": bound, "seed": seed, "rows": len(y)}
+                for name, make in STUDY_CALIBRATORS.items():
+                    row[name] = _study_scores(logits, y, codes, bound, make)
+                rows.append(row)
+                if args.rows:
+                    Path(args.rows).write_text(json.dumps(rows, indent=1))
+                print_fn(f"  {case_name} dp {bound:g} split {seed}: " + ", ".join(
+                    f"{name} ECE {row[name]['ECE']:.4f}" for name in STUDY_CALIBRATORS),
+                    flush=True)
+    return rows
+
+
+def _study_scores(logits, y, codes, bound, make):
+    def fitted(index):
+        if isinstance(make, str):
+            cal = get_post_calibrator(make).fit(logits[index], y[index])
+            return cal.predict_proba
+        return make().fit(logits[index], y[index]).predict_proba
+
+    base = (logits[:, 1] > logits[:, 0]).astype(int)
+    scores = []
+    for repeat in range(3):
+        proba = np.zeros_like(logits)
+        for fit_rows, score_rows in StratifiedKFold(2, shuffle=True, random_state=repeat).split(
+                logits, codes * 2 + y):
+            proba[score_rows] = fitted(fit_rows)(logits[score_rows])
+        pred = (proba[:, 1] > proba[:, 0]).astype(int)
+        scores.append({
+            "ECE": expected_calibration_error(y, proba, n_bins=15),
+            "Brier": float(np.mean((proba[:, 1] - y) ** 2)),
+            "log-loss": float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1)))),
+            "ROC AUC": float(roc_auc_score(y, proba[:, 1])),
+            "changed": float(np.mean(pred != base)),
+            "extreme": float(np.mean((proba[:, 1] < 1e-6) | (proba[:, 1] > 1 - 1e-6)))})
+    out = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    everything = np.arange(len(y))
+    pred = fitted(everything)(logits).argmax(axis=1)
+    out["upper"] = rate_gap_upper_bound(pred, y, [codes]).upper
+    return out
+
+
+def study_table(rows):
+    """Markdown table of :func:`calibration_study`: mean ± sd over the splits per calibrator,
+    and on how many splits the cross-fitted ECE met 0.015 and the upper bound met the bound."""
+    keys = ["ECE", "Brier", "log-loss", "ROC AUC", "changed", "extreme", "upper"]
+    lines = ["| calibrator | " + " | ".join(keys) + " | ECE <= 0.015 | upper <= bound |",
+             "|" + "---|" * (len(keys) + 3)]
+    for name in STUDY_CALIBRATORS:
+        cells = [np.array([r[name][k] for r in rows]) for k in keys]
+        ece, upper = cells[0], cells[-1]
+        met = sum(r[name]["upper"] <= r["bound"] + 1e-12 for r in rows)
+        lines.append(f"| {name} | " + " | ".join(
+            f"{c.mean():.4f} ± {c.std(ddof=1):.4f}" for c in cells)
+            + f" | {int((ece <= 0.015).sum())}/{len(rows)} | {met}/{len(upper)} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -308,6 +441,9 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="append the Markdown table to this file")
     parser.add_argument("--plot", action="store_true")
     parser.add_argument("--rows", default=None, help="save the per-split rows (JSON) here")
+    parser.add_argument("--calibration-study", action="store_true",
+                        help="compare post-hoc calibrators on the certifying rows (DP, "
+                             "group-blind; cross-fitting; no test row)")
     parser.add_argument("--merge", nargs="+", default=None,
                         help="tabulate saved rows (JSON files of --rows) instead of fitting")
     args = parser.parse_args(argv)
@@ -316,6 +452,9 @@ def main(argv=None):
             setattr(args, key, value)
     torch.set_num_threads(1)
     logging.getLogger("fairlearn").setLevel(logging.ERROR)
+    if args.calibration_study:
+        print(study_table(calibration_study(args)))
+        return None
     if args.merge:
         rows, floors = [], {}
         for path in args.merge:

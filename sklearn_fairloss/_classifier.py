@@ -130,8 +130,11 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         class weights follow dual ascent during training and the held-out epoch of lowest loss
         that meets the bound is kept. With ``decision=GroupThresholds(...)`` (group-aware) the
         thresholds' tolerance is the bound less the margin. ``post_calibration=None`` then
-        means temperature scaling on the held-out rows. A warning says when only a
-        (near-)constant model meets the bound, or none. See docs/fairness_bound.md.
+        means a calibrator on the held-out rows that keeps every decision
+        (:class:`~sklearn_fairloss.postprocessing.MonotoneCubicScaling` group-blind,
+        temperature scaling group-aware). A warning says when only a (near-)constant model
+        meets the bound, or none, or when a post-hoc calibrator moved the certified
+        decisions. See docs/fairness_bound.md.
     fairness_confidence : float, default=0.9
         Confidence of the upper bound used by ``fairness_bound``, in ``(0, 1)``.
     batch_sampler : None, "stratified" or a batch sampler, default=None
@@ -151,9 +154,9 @@ class FairLossClassifier(ClassifierMixin, BaseEstimator):
         Weight of the calibration penalty, ``>= 0``.
     post_calibration : None, str or PostCalibratorBase, default=None
         A post-hoc calibrator of :mod:`sklearn_fairloss.calibration` (``"temperature"``,
-        ``"vector"``, ``"matrix"``, ``"isotonic"``, ``"group_temperature"``,
-        ``"group_temperature_shrunk"`` or an object), fitted on the held-out split (see
-        ``validation_fraction``) after training. Per-group calibrators need
+        ``"vector"``, ``"matrix"``, ``"isotonic"``, ``"monotone_cubic"`` (binary),
+        ``"group_temperature"``, ``"group_temperature_shrunk"`` or an object), fitted on the
+        held-out split (see ``validation_fraction``) after training. Per-group calibrators need
         ``sensitive_features`` in ``fit`` and in ``predict_proba``/``predict`` (pass them
         directly, route them with ``set_predict_proba_request(sensitive_features=True)``,
         or name columns of a DataFrame ``X`` in ``fit``).

@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy.stats import norm
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from skorch.history import History
@@ -365,3 +366,56 @@ def test_group_thresholds_post_process_gradient_boosting(biased):
     with pytest.warns(UserWarning, match="not seen in fit"):
         pred = rule.predict(hgb.predict_proba(X_new[:5]), np.full(5, 7))
     np.testing.assert_array_equal(pred, hgb.predict(X_new[:5]))
+
+
+def test_group_blind_calibrates_with_a_monotone_cubic_of_the_held_out_margin(biased, bounded):
+    """Group-blind, ``post_calibration=None`` under a bound is logistic regression of the
+    held-out rows' labels on (m, m^2, m^3) of their margin, without intercept (scikit-learn,
+    written here; its optimum is increasing on these rows), and keeps every decision of the
+    certified network: the positive class wherever the margin is positive."""
+    (X, y, _), (X_new, _, _) = biased
+    held_out = _held_out(y, 0.3, 0)
+
+    def margin(rows):
+        logits = bounded._logits(rows)
+        return logits[:, 1] - logits[:, 0]
+
+    def powers(m):
+        return np.column_stack([m, m ** 2, m ** 3])
+
+    reference = LogisticRegression(C=np.inf, fit_intercept=False, tol=1e-12,
+                                   max_iter=10000).fit(powers(margin(X[held_out])), y[held_out])
+    a1, a2, a3 = reference.coef_[0]
+    assert a3 > 0 and a2 ** 2 < 3 * a1 * a3
+    np.testing.assert_allclose(bounded.predict_proba(X_new),
+                               reference.predict_proba(powers(margin(X_new))), atol=1e-4)
+    np.testing.assert_array_equal(bounded.predict(X_new), (margin(X_new) > 0).astype(int))
+
+
+def test_a_calibrator_that_moves_decisions_is_recertified():
+    """The group-blind route certified the network's decisions; when the final model's
+    held-out decisions (after the post-hoc calibrator) have an upper bound above the bound,
+    fit warns and reports that upper bound; decisions that still meet it do not warn."""
+    n = 400
+    group = np.repeat([0, 1], n)
+    y = np.tile([0, 1], n)
+    spec = FairnessBound(bound=0.1, confidence=0.9, metric="demographic parity difference",
+                         conditions=("all",), intersectional=False, group_aware=False,
+                         patience=3, tol=0.0)
+    spec.callback = SimpleNamespace(feasible_=True, chosen_={"offsets": [np.zeros(2)]},
+                                    lowest_informative_=None)
+    data = SimpleNamespace(valid_index=np.arange(2 * n), y_codes=y, user_weights=np.ones(2 * n),
+                           groups=SimpleNamespace(codes=group[:, None], cells=group))
+    est = SimpleNamespace(post_calibration="vector")
+    rank = np.arange(2 * n) % n
+    moved = (rank < np.where(group == 0, 0.3, 0.5) * n).astype(int)  # gap 0.2
+    with pytest.warns(UserWarning, match=r"fairness_bound=0.1 .*post_calibration='vector' "
+                                         r"moved decisions"):
+        fitted = spec.report(est, data, lambda index: moved[index])
+    assert fitted["fairness_valid_"] == pytest.approx(0.2)
+    assert fitted["fairness_valid_"] + fitted["fairness_margin_"] == pytest.approx(
+        _certified_upper(moved, group))
+    kept = (rank < 0.3 * n).astype(int)  # gap 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spec.report(est, data, lambda index: kept[index])

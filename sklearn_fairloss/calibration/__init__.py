@@ -2,8 +2,8 @@
 
 The post-hoc calibrators live in :mod:`sklearn_fairloss.postprocessing` (torch-free) and are
 re-exported here: :class:`TemperatureScaling`, :class:`VectorScaling`, :class:`MatrixScaling`,
-:class:`IsotonicCalibration`, :class:`GroupTemperatureScaling`, their base class
-:class:`PostCalibratorBase`, and :func:`get_post_calibrator` with its aliases
+:class:`IsotonicCalibration`, :class:`MonotoneCubicScaling`, :class:`GroupTemperatureScaling`,
+their base class :class:`PostCalibratorBase`, and :func:`get_post_calibrator` with its aliases
 :data:`POST_CALIBRATORS` (for ``FairLossClassifier(post_calibration=...)``).
 
 Training-time terms (torch; imported lazily, so that the post-hoc calibrators above do not
@@ -22,6 +22,7 @@ from ..postprocessing import (
     GroupTemperatureScaling,
     IsotonicCalibration,
     MatrixScaling,
+    MonotoneCubicScaling,
     PostCalibratorBase,
     TemperatureScaling,
     VectorScaling,
@@ -33,6 +34,7 @@ __all__ = [
     "GroupTemperatureScaling",
     "IsotonicCalibration",
     "MatrixScaling",
+    "MonotoneCubicScaling",
     "PostCalibratorBase",
     "TemperatureScaling",
     "VectorScaling",

@@ -7,7 +7,7 @@ Post-hoc calibrators, fitted on held-out logits (``fit(logits, y)``,
 ``predict_proba(logits)``):
 
 - global: :class:`TemperatureScaling`, :class:`VectorScaling`, :class:`MatrixScaling`,
-  :class:`IsotonicCalibration`;
+  :class:`IsotonicCalibration`, :class:`MonotoneCubicScaling` (binary; keeps every decision);
 - per protected group: :class:`GroupTemperatureScaling` (with optional shrinkage to a shared
   temperature).
 
@@ -30,6 +30,7 @@ codes; see :class:`DecisionRuleBase` for the contract):
 from ._calibrators import (
     IsotonicCalibration,
     MatrixScaling,
+    MonotoneCubicScaling,
     PostCalibratorBase,
     TemperatureScaling,
     VectorScaling,
@@ -51,6 +52,7 @@ __all__ = [
     "GroupThresholds",
     "IsotonicCalibration",
     "MatrixScaling",
+    "MonotoneCubicScaling",
     "PostCalibratorBase",
     "TemperatureScaling",
     "TunedThreshold",

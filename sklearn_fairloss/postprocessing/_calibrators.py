@@ -19,7 +19,7 @@ one temperature, L-BFGS-B otherwise): no torch, deterministic, and fast on the C
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.utils.validation import check_is_fitted
@@ -34,6 +34,7 @@ __all__ = [
     "VectorScaling",
     "MatrixScaling",
     "IsotonicCalibration",
+    "MonotoneCubicScaling",
 ]
 
 #: Bounds of log T in the temperature searches: T in [4.5e-5, 2.2e4].
@@ -407,3 +408,103 @@ class IsotonicCalibration(PostCalibratorBase):
             total[empty] = 1.0
             out /= total
         return np.log(np.clip(out, PROBA_FLOOR, 1.0))
+
+
+class MonotoneCubicScaling(PostCalibratorBase):
+    r"""Logistic calibration of a binary margin through a strictly increasing cubic that keeps
+    every decision: ``p = sigmoid(f(m))``, ``f(m) = a_1 m + a_2 m^2 + a_3 m^3``.
+
+    ``m`` is the margin ``logits[:, 1] - logits[:, 0]``. ``f(0) = 0`` and ``f`` is strictly
+    increasing, so the predicted class (``m > 0``) and the ranking of the rows never change:
+    unlike :class:`VectorScaling` or :class:`IsotonicCalibration`, it can follow a decision rule
+    that has already been certified (``FairLossClassifier(fairness_bound=...)``), while a cubic
+    follows a reliability curve that one temperature cannot (over-confident in the middle,
+    under-confident in the tails). Monotonicity is built into the parameters: on the
+    standardised margin ``u = m / s`` (``s`` the weighted root mean square of ``m``),
+    ``f'(u) = (p u + q)^2 + e^r``, i.e. ``a_1 = q^2 + e^r``, ``a_2 = p q``, ``a_3 = p^2 / 3``
+    (a sum-of-squares derivative, the usual parametrisation of monotone polynomials), fitted by
+    weighted negative log-likelihood with L-BFGS. It is logistic calibration (Platt 1999) on a
+    monotone polynomial of the score, without an intercept (cf. Wang and Liu 2020, monotone
+    polynomial calibration). Binary logits only.
+
+    Parameters
+    ----------
+    max_iter : int, default=1000
+        Maximum number of L-BFGS iterations.
+    tol : float, default=1e-10
+        Relative tolerance on the objective (L-BFGS-B's ``ftol``).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (3,)
+        ``(a_1, a_2, a_3)`` of ``f`` in the raw margin ``m``.
+    scale_ : float
+        ``s``, the root mean square of the margins seen in :meth:`fit`.
+    n_iter_ : int
+    n_classes_ : int
+
+    References
+    ----------
+    .. [1] Platt, J. (1999). "Probabilistic outputs for support vector machines and comparisons
+       to regularized likelihood methods." Advances in Large Margin Classifiers.
+    .. [2] Wang, Y. and Liu, X. (2020). "Multivariate probability calibration with isotonic
+       Bernstein polynomials." IJCAI.
+
+    Examples
+    --------
+    Margins whose true log-odds are ``0.5 m + 0.02 m^3``: one temperature cannot follow them.
+
+    >>> import numpy as np
+    >>> from sklearn_fairloss.postprocessing import MonotoneCubicScaling
+    >>> rng = np.random.default_rng(0)
+    >>> m = rng.normal(scale=3.0, size=20000)
+    >>> y = (rng.random(20000) < 1 / (1 + np.exp(-(0.5 * m + 0.02 * m ** 3)))).astype(int)
+    >>> logits = np.column_stack([np.zeros_like(m), m])
+    >>> cal = MonotoneCubicScaling().fit(logits, y)
+    >>> bool(np.abs(cal.coef_ - [0.5, 0.0, 0.02]).max() < 0.02)
+    True
+    >>> bool((cal.predict_proba(logits).argmax(1) == (m > 0)).all())   # decisions kept
+    True
+    """
+
+    _parameter_constraints = {"max_iter": [Integer(1)], "tol": [Real(0)]}
+
+    def __init__(self, max_iter=1000, tol=1e-10):
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @staticmethod
+    def _margin(logits):
+        if logits.shape[1] != 2:
+            raise ValueError(f"MonotoneCubicScaling calibrates the margin of two classes; got "
+                             f"logits with {logits.shape[1]} columns.")
+        return logits[:, 1] - logits[:, 0]
+
+    def _fit(self, logits, y, w, sensitive_features):
+        m = self._margin(logits)
+        self.scale_ = float(np.sqrt(np.dot(w, m * m))) or 1.0
+        u = m / self.scale_
+        powers = np.column_stack([u, u * u, u ** 3])
+        target = (y == 1).astype(np.float64)
+
+        def objective(theta):
+            p, q, r = theta
+            a = np.array([q * q + np.exp(r), p * q, p * p / 3.0])
+            f = powers @ a
+            loss = float(np.dot(w, np.logaddexp(0.0, f) - target * f))
+            g = powers.T @ (w * (expit(f) - target))  # d loss / d a
+            return loss, np.array([g[1] * q + g[2] * 2.0 * p / 3.0,
+                                   g[0] * 2.0 * q + g[1] * p, g[0] * np.exp(r)])
+
+        # start at f = u (one temperature s); p, q not both 0 (a stationary point of p and q)
+        result = minimize(objective, np.array([0.1, 0.1, 0.0]), jac=True, method="L-BFGS-B",
+                          options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-10})
+        p, q, r = result.x
+        self.coef_ = np.array([q * q + np.exp(r), p * q, p * p / 3.0]) / self.scale_ ** np.arange(
+            1, 4)
+        self.n_iter_ = int(result.nit)
+
+    def _transform(self, logits, sensitive_features):
+        m = self._margin(logits)
+        f = m * (self.coef_[0] + m * (self.coef_[1] + m * self.coef_[2]))
+        return np.column_stack([-f, f]) / 2.0

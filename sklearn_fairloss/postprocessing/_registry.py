@@ -10,6 +10,7 @@ from .._registry import resolve_alias
 from ._calibrators import (
     IsotonicCalibration,
     MatrixScaling,
+    MonotoneCubicScaling,
     PostCalibratorBase,
     TemperatureScaling,
     VectorScaling,
@@ -27,6 +28,7 @@ POST_CALIBRATORS = {
     "vector": VectorScaling,
     "matrix": MatrixScaling,
     "isotonic": IsotonicCalibration,
+    "monotone_cubic": MonotoneCubicScaling,
     "group_temperature": GroupTemperatureScaling,
     "group_temperature_shrunk": partial(GroupTemperatureScaling, shrinkage=10.0),
 }
