@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_fairloss.calibration import CaPELoss, EnsLoss
 from sklearn_fairloss.losses import (
     AnyLoss,
     ClassBalancedLoss,
     LDAMLoss,
+    MannWhitneyLoss,
     SampleDependentFocalLoss,
     SelfAdjustingDiceLoss,
     TverskyLoss,
@@ -144,3 +146,202 @@ def test_class_balanced_focal_default_gamma_is_two():
     expected = np.mean((1 - p) ** 2 * -np.log(p))
     assert float(loss(logits, torch.tensor([0, 1]))) == pytest.approx(expected, rel=1e-12)
     assert math.isclose(float(loss.class_weights(2).sum()), 2.0)
+
+
+# ----------------------------------------------------------------------------- LDAM schedule
+
+def test_ldam_schedule_message_in_full():
+    # drw_start .8 of 10 epochs: the re-weighting starts at 0-based epoch ceil(8) = 8, shown
+    # 1-based as 9; a model kept at 0-based epoch 3 is shown as epoch 4
+    loss = LDAMLoss(drw_start=0.8)
+    assert loss.schedule_unfinished(3, 10) == (
+        "LDAM's deferred re-weighting (drw_start=0.8) starts at epoch 9 of max_epochs=10, but "
+        "the model kept is from epoch 4 (training stopped early): it never applied. Lower "
+        "drw_start or use loss='ldam' (no re-weighting).")
+    assert loss.schedule_unfinished(8, 10) is None
+    assert LDAMLoss(drw_start=None).schedule_unfinished(0, 10) is None
+    assert LDAMLoss(drw_start=0.0).schedule_unfinished(0, 10) is None
+    # drw_start=1: the re-weighting would start after the last epoch, so it never applies
+    assert "starts at epoch 11 of max_epochs=10" in LDAMLoss(drw_start=1.0).schedule_unfinished(
+        9, 10)
+
+
+# ----------------------------------------------------------------------------- Mann-Whitney
+
+def _pair_loss(margin_pos, margin_neg):
+    return math.log1p(math.exp(-(margin_pos - margin_neg)))
+
+
+def test_mann_whitney_one_negative_and_a_no_pair_batch():
+    # binary, margins z1 - z0: positives 1 and 0.5, one negative -1: pairs (1, -1), (.5, -1)
+    logits = torch.tensor([[0.0, 1.0], [0.0, 0.5], [0.0, -1.0]], dtype=torch.float64)
+    y = torch.tensor([1, 1, 0])
+    expected = (_pair_loss(1.0, -1.0) + _pair_loss(0.5, -1.0)) / 2
+    assert float(MannWhitneyLoss()(logits, y)) == pytest.approx(expected, rel=1e-12)
+    # one class only: no pair, a zero (the logits do not sum to zero)
+    assert float(MannWhitneyLoss()(logits + 1.0, torch.ones(3, dtype=torch.long))) == 0.0
+
+
+def test_mann_whitney_multiclass_skips_a_class_without_rows():
+    # 3 classes, class 1 absent: the mean over classes 0 and 2 of the one-vs-rest pair losses
+    # on the log-odds z_k - log(sum_{j != k} exp z_j)
+    z = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 1.5], [-0.5, 0.3, 0.8], [1.0, 0.2, 0.0]])
+    y = np.array([0, 2, 2, 0])
+    odds = np.stack([z[:, k] - np.log(np.exp(np.delete(z, k, axis=1)).sum(1))
+                     for k in range(3)], axis=1)
+    terms = []
+    for k in (0, 2):
+        pos, neg = np.flatnonzero(y == k), np.flatnonzero(y != k)
+        terms.append(np.mean([_pair_loss(odds[i, k], odds[j, k]) for i in pos for j in neg]))
+    got = MannWhitneyLoss()(torch.tensor(z), torch.tensor(y))
+    assert float(got) == pytest.approx(np.mean(terms), rel=1e-12)
+
+
+def test_mann_whitney_pair_budget():
+    # all pairs while n_pos * n_neg <= ceil(pairs_per_row * n), else that many sampled pairs
+    # 20 rows, 9 positives x 11 negatives = 99 pairs; the default 4 per row gives 80 < 99
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(20, 2, generator=g, dtype=torch.float64)
+    y = torch.tensor([1] * 9 + [0] * 11)
+    m = (logits[:, 1] - logits[:, 0]).numpy()
+    all_pairs = np.mean([_pair_loss(m[i], m[j]) for i in range(9) for j in range(9, 20)])
+    loss = MannWhitneyLoss().eval()
+    assert float(loss(logits, y)) != pytest.approx(all_pairs, rel=1e-9)  # sampled
+    exact = MannWhitneyLoss(pairs_per_row=99 / 20).eval()  # budget exactly 99: all pairs
+    assert float(exact(logits, y)) == pytest.approx(all_pairs, rel=1e-12)
+    # the smallest budget is one pair: 3 rows, pairs_per_row .1 -> ceil(.3) = 1 of 2 pairs
+    logits, y = logits[:3], torch.tensor([1, 0, 0])
+    m = (logits[:, 1] - logits[:, 0]).numpy()
+    one = float(MannWhitneyLoss(pairs_per_row=0.1).eval()(logits, y))
+    assert any(one == pytest.approx(_pair_loss(m[0], m[j]), rel=1e-12) for j in (1, 2))
+
+
+# ----------------------------------------------------------------------------- EnsLoss
+
+def test_ensloss_inverse_box_cox_is_scipys():
+    # the magnitudes are the inverse Box-Cox transform of normal draws (lambda > 0), 0 where
+    # 1 + lambda z < 0
+    from scipy.special import inv_boxcox
+
+    z = torch.tensor([-3.0, -1.0, 0.0, 0.7, 2.0], dtype=torch.float64)
+    for lam in (0.5, 2.0):
+        got = EnsLoss(box_cox_lambda=lam)._inverse_box_cox(z).numpy()
+        expected = np.where(1 + lam * z.numpy() > 0, inv_boxcox(z.numpy(), lam), 0.0)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- CaPE
+
+def _nadaraya_watson(scores, targets, weights, bandwidth, at):
+    k = np.exp(-0.5 * ((np.asarray(at)[:, None] - scores[None, :]) / bandwidth) ** 2)
+    return (k * weights) @ targets / (k * weights).sum(1)
+
+
+def test_cape_defaults_schedule_and_messages():
+    # Liu et al. (2022) via the authors' code: 10 warm-up epochs, then one calibration epoch
+    # in every 6 (5 cross-entropy epochs between two)
+    loss = CaPELoss()
+    flags = [loss.set_epoch(e, 30).needs_targets() for e in range(25)]
+    assert [e for e, f in enumerate(flags) if f] == [10, 16, 22]
+    assert "refit_targets" in dict(loss.callbacks())
+    assert loss.schedule_unfinished(10, 30) is None
+    assert loss.schedule_unfinished(8, 30) == (
+        "CaPE's calibration epochs start after warmup_epochs=10, but the model kept is from "
+        "epoch 9 (training stopped early or max_epochs is small): it is plain cross-entropy. "
+        "Lower warmup_epochs.")
+    # a calibration epoch whose targets were never fitted is cross-entropy
+    logits, y = _logits([[0.7, 0.3], [0.4, 0.6]]), torch.tensor([0, 0])
+    loss.set_epoch(10, 30)
+    expected = -np.log([0.7, 0.4])
+    np.testing.assert_allclose(loss.per_sample_loss(logits, y).numpy(), expected, rtol=1e-12)
+
+
+def test_cape_default_bins_and_weights():
+    # 20 rows, p1 = .025 .075 ... .975, the default 10 equal-frequency bins of 2 rows: the
+    # value of bin b is the weighted mean label of its 2 rows
+    p1 = (np.arange(20) + 0.5) / 20
+    y = np.array([0, 1] * 10)
+    w = np.array([1.0, 3.0] * 5 + [0.5, 0.25] * 5)
+    probs = np.column_stack([1 - p1, p1])
+    loss = CaPELoss().update_targets(probs.tolist(), y.tolist(), w)
+    q1 = loss.empirical_probabilities(torch.tensor(probs))[:, 1].numpy()
+    per_bin = (w * y).reshape(10, 2).sum(1) / w.reshape(10, 2).sum(1)
+    np.testing.assert_allclose(q1, np.repeat(per_bin, 2), rtol=1e-12)
+    # a bin whose weights are all zero takes the overall weighted mean
+    w0 = w.copy()
+    w0[:2] = 0.0
+    loss = CaPELoss().update_targets(torch.tensor(probs), torch.tensor(y), torch.tensor(w0))
+    q1 = loss.empirical_probabilities(torch.tensor(probs))[:, 1].numpy()
+    assert q1[0] == pytest.approx(np.sum(w0 * y) / np.sum(w0), rel=1e-12)
+    # float32 probabilities are fitted in float64: the same map as their float64 copy
+    p32 = torch.tensor(probs, dtype=torch.float32)
+    a = CaPELoss(n_bins=7).update_targets(p32, torch.tensor(y))
+    b = CaPELoss(n_bins=7).update_targets(p32.double(), torch.tensor(y))
+    for (ba, va), (bb, vb) in zip(a.maps_, b.maps_):
+        torch.testing.assert_close(ba, bb, rtol=0, atol=0)
+        torch.testing.assert_close(va, vb, rtol=0, atol=0)
+
+
+def test_cape_one_bin_and_a_score_on_a_boundary():
+    # n_bins=1: one value, no boundary; a score equal to a boundary goes to the upper bin
+    p1 = np.array([0.1, 0.2, 0.6, 0.8])
+    probs = torch.tensor(np.column_stack([1 - p1, p1]))
+    y = torch.tensor([0, 1, 1, 1])
+    q = CaPELoss(n_bins=1).update_targets(probs, y).empirical_probabilities(probs)
+    np.testing.assert_allclose(q[:, 1].numpy(), [0.75] * 4, rtol=1e-12)
+    loss = CaPELoss(n_bins=2).update_targets(probs, y)  # bins {.1, .2}, {.6, .8}, cut at .4
+    at = torch.tensor([[0.6, 0.4], [0.61, 0.39]], dtype=torch.float64)
+    np.testing.assert_allclose(loss.empirical_probabilities(at)[:, 1].numpy(), [1.0, 0.5])
+
+
+def test_cape_multiclass_without_support_is_uniform():
+    # 3 bins per class of 2 rows each; at (1/3, 1/3, 1/3) every class's bin holds only
+    # negatives: all estimates 0, so the target is uniform
+    probs = torch.tensor([[0.8, 0.1, 0.1]] * 2 + [[0.1, 0.8, 0.1]] * 2 + [[0.1, 0.1, 0.8]] * 2,
+                         dtype=torch.float64)
+    loss = CaPELoss(n_bins=3).update_targets(probs, torch.tensor([0, 0, 1, 1, 2, 2]))
+    q = loss.empirical_probabilities(torch.full((1, 3), 1 / 3, dtype=torch.float64))
+    np.testing.assert_allclose(q.numpy(), [[1 / 3] * 3], rtol=1e-12)
+    # class 2 never true: its column is kept (zero estimates) and rows still sum to one
+    loss = CaPELoss(n_bins=3).update_targets(probs, torch.tensor([0, 0, 1, 1, 1, 0]))
+    q = loss.empirical_probabilities(probs)
+    assert q.shape == (6, 3) and float(q[:, 2].abs().max()) == 0.0
+    np.testing.assert_allclose(q.sum(1).numpy(), 1.0, rtol=1e-12)
+
+
+def test_cape_kernel_map_is_nadaraya_watson():
+    # default bandwidth 0.1; 5000 rows (more than one chunk of 4096) of a known curve
+    rng = np.random.default_rng(0)
+    p1 = rng.uniform(0.0, 1.0, 5000)
+    y = (rng.uniform(size=5000) < p1 ** 2).astype(int)
+    w = rng.uniform(0.5, 2.0, 5000)
+    probs = torch.tensor(np.column_stack([1 - p1, p1]))
+    loss = CaPELoss(method="kernel").update_targets(probs, torch.tensor(y), torch.tensor(w))
+    on_grid = np.array([0.0, 0.1, 0.3, 0.5, 1.0])  # tabulated points: exact
+    at = torch.tensor(np.column_stack([1 - on_grid, on_grid]))
+    np.testing.assert_allclose(loss.empirical_probabilities(at)[:, 1].numpy(),
+                               _nadaraya_watson(p1, y, w, 0.1, on_grid), rtol=1e-10)
+    between = np.array([0.12345, 0.5005, 0.9999])  # linear interpolation, spacing 1e-3
+    at = torch.tensor(np.column_stack([1 - between, between]))
+    np.testing.assert_allclose(loss.empirical_probabilities(at)[:, 1].numpy(),
+                               _nadaraya_watson(p1, y, w, 0.1, between), atol=1e-5)
+
+
+def test_cape_update_targets_checks():
+    probs = torch.tensor([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"probs must have shape \(n, n_classes\) with "
+                                         r"n_classes >= 2 and y shape \(n,\)"):
+        CaPELoss().update_targets(probs, torch.tensor([0, 1]))
+    message = "update_targets needs at least one row with a positive weight."
+    with pytest.raises(ValueError, match=message):
+        CaPELoss().update_targets(probs, torch.tensor([0, 1, 0]), torch.zeros(3))
+    # one row, and total weight below 1, are enough
+    CaPELoss(n_bins=1).update_targets(probs[:1], torch.tensor([1]))
+    CaPELoss().update_targets(probs, torch.tensor([0, 1, 0]), torch.full((3,), 0.1))
+    loss = CaPELoss().update_targets(probs, torch.tensor([0, 1, 0]))
+    with pytest.raises(ValueError, match="update_targets saw 2 classes but probs has 3 "
+                                         "columns"):
+        loss.empirical_probabilities(torch.full((1, 3), 1 / 3, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match=r"call update_targets\(probs, y\) before "
+                                           "empirical_probabilities"):
+        CaPELoss().empirical_probabilities(probs)
