@@ -329,10 +329,10 @@ def test_cape_kernel_map_is_nadaraya_watson():
 
 def test_cape_update_targets_checks():
     probs = torch.tensor([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]], dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"probs must have shape \(n, n_classes\) with "
+    with pytest.raises(ValueError, match=r"^probs must have shape \(n, n_classes\) with "
                                          r"n_classes >= 2 and y shape \(n,\)"):
         CaPELoss().update_targets(probs, torch.tensor([0, 1]))
-    message = "update_targets needs at least one row with a positive weight."
+    message = r"^update_targets needs at least one row with a positive weight\.$"
     with pytest.raises(ValueError, match=message):
         CaPELoss().update_targets(probs, torch.tensor([0, 1, 0]), torch.zeros(3))
     # one row, and total weight below 1, are enough
@@ -342,6 +342,22 @@ def test_cape_update_targets_checks():
     with pytest.raises(ValueError, match="update_targets saw 2 classes but probs has 3 "
                                          "columns"):
         loss.empirical_probabilities(torch.full((1, 3), 1 / 3, dtype=torch.float64))
-    with pytest.raises(RuntimeError, match=r"call update_targets\(probs, y\) before "
-                                           "empirical_probabilities"):
+    with pytest.raises(RuntimeError, match=r"^call update_targets\(probs, y\) before "
+                                           r"empirical_probabilities\.$"):
         CaPELoss().empirical_probabilities(probs)
+
+
+@pytest.mark.parametrize("method", ["bin", "kernel"])
+def test_cape_float32_scores_are_read_in_float64(method):
+    # the map is applied in float64 and the targets returned in the scores' dtype: float32
+    # scores give the float64 targets of their (exact) float64 copy, rounded once
+    rng = np.random.default_rng(1)
+    p1 = rng.uniform(size=200)
+    probs = torch.tensor(np.column_stack([1 - p1, p1]))
+    y = torch.tensor((rng.uniform(size=200) < p1).astype(int))
+    loss = CaPELoss(method=method).update_targets(probs, y)
+    at = torch.tensor(np.column_stack([1 - p1[:50], p1[:50]]) * 0.999, dtype=torch.float32)
+    got = loss.empirical_probabilities(at)
+    assert got.dtype == torch.float32
+    expected = loss.empirical_probabilities(at.double()).float()
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
