@@ -54,7 +54,8 @@ issue's peers (:data:`ISSUE_PEERS`) and against every peer (adds HistGradientBoo
 ``--cooldown-splits N``: instead, temperature sampling (Li et al. 2025, ``tau=5``) without a
 cooldown and with its cooldown (``cooldown=0.5``, ``"step"`` and ``"linear"``) on N splits of
 Adult 5 %, COMPAS and German, against cross-entropy fitted on the same split (see
-:func:`run_cooldown`); results cached in ``benchmarks/results/cooldown.json``.
+:func:`run_cooldown`; ``--budget "20 epochs"``: without early stopping, so that the cooldown
+runs); results cached in ``benchmarks/results/cooldown.json``.
 """
 
 import os
@@ -386,15 +387,19 @@ SAMPLERS = [
                           cooldown_schedule="linear")),
 ]
 COOLDOWN_METRICS = ["bal acc", "F1", "AP", "ROC AUC", "Brier", "ECE"]
+#: Training budgets of the cooldown rows: the benchmark's early stopping (``max_epochs=40``,
+#: the cooldown due from epoch 21), or a fixed budget of 20 epochs without early stopping, as
+#: the paper trains (the cooldown then runs: epochs 11-20).
+BUDGETS = {"early stopping": {}, "20 epochs": dict(early_stopping=False, max_epochs=20)}
 
 
-def cooldown_split(name, seed):
+def cooldown_split(name, seed, budget="early stopping"):
     """The rows of one split of :func:`run_cooldown`."""
     data = split(name, seed)
     rows = []
     for label, sampler in SAMPLERS:
         clf = bench.fair_loss(DATASETS[name]["dataset"], **bench.SEED_METHOD_PARAMS,
-                              batch_sampler=sampler)
+                              **BUDGETS[budget], batch_sampler=sampler)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             clf, seconds = bench.timed(lambda clf=clf: clf.fit(data["X_tr"], data["y_tr"]))
@@ -409,19 +414,20 @@ def cooldown_split(name, seed):
     return rows
 
 
-def run_cooldown(datasets, n_splits, cache_path=COOLDOWN_CACHE, print_fn=print):
-    """Per data set and split: cross-entropy and the :data:`SAMPLERS` rows (``_harness``
-    settings: ``max_epochs=40`` with early stopping, so the cooldown starts at epoch 21 and
+def run_cooldown(datasets, n_splits, budget="early stopping", cache_path=COOLDOWN_CACHE,
+                 print_fn=print):
+    """Per data set and split: cross-entropy and the :data:`SAMPLERS` rows under ``budget``
+    (:data:`BUDGETS`; with the ``_harness`` early stopping the cooldown starts at epoch 21 and
     runs only when training gets that far); the argmax decision of the prior-corrected
     ``predict_proba``. Prints the tables; returns the rows."""
     all_rows = []
     for name in datasets:
         rows = []
         for seed in range(n_splits):
-            key = f"{name}|{seed}"
+            key = f"{name}|{seed}" + ("" if budget == "early stopping" else f"|{budget}")
             cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
             if key not in cache:
-                split_rows = cooldown_split(name, seed)
+                split_rows = cooldown_split(name, seed, budget)
                 print_fn(f"# {name} split {seed}: bal acc " + ", ".join(
                     f"{r['model']} {r['bal acc']:.4f}" for r in split_rows), flush=True)
                 cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -429,8 +435,8 @@ def run_cooldown(datasets, n_splits, cache_path=COOLDOWN_CACHE, print_fn=print):
                 cache_path.parent.mkdir(parents=True, exist_ok=True)
                 cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
             rows += cache[key]
-        print_fn(f"\n### {DATASETS[name]['title']}: temperature sampling ({n_splits} splits, "
-                 f"mean ± sd)\n")
+        print_fn(f"\n### {DATASETS[name]['title']}: temperature sampling, {budget} "
+                 f"({n_splits} splits, mean ± sd)\n")
         for line in bench.split_summary(
                 rows, COOLDOWN_METRICS + ["epochs", "cooldown ran", "fit s"], "cross_entropy",
                 wins=[("bal acc", ">"), ("AP", ">"), ("Brier", "<")]):
@@ -444,8 +450,10 @@ def main():
     parser.add_argument("--cooldown-splits", type=int, default=0,
                         help="temperature sampling and its cooldown on this many splits "
                              "instead")
+    parser.add_argument("--budget", choices=list(BUDGETS), default="early stopping",
+                        help="training budget of the cooldown rows")
     parser.add_argument("--quick", action="store_true",
-                        help="Adult 5 % only, a handful of options and peers")
+                        help="Adult 5 %% only, a handful of options and peers")
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None)
     parser.add_argument("--seeds", type=int, default=None,
                         help="repeat Adult 5 %% for this many subsample/split seeds "
@@ -457,7 +465,8 @@ def main():
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     if args.cooldown_splits:
-        run_cooldown(args.datasets or ["compas", "german", "adult5"], args.cooldown_splits)
+        run_cooldown(args.datasets or ["compas", "german", "adult5"], args.cooldown_splits,
+                     args.budget)
         return
 
     # one untimed fit first, so that torch's start-up cost is not charged to the first row
