@@ -62,7 +62,11 @@ from sklearn_fairloss.metrics import (  # noqa: E402
     calibration_error_difference,
     expected_calibration_error,
 )
-from sklearn_fairloss.postprocessing import TemperatureScaling  # noqa: E402
+from sklearn_fairloss.postprocessing import (  # noqa: E402
+    MatrixScaling,
+    TemperatureScaling,
+    VectorScaling,
+)
 
 PLOT_PATH = bench.IMG_DIR / "reliability_adult_sex.png"
 MIN_GROUP_ROWS = 50
@@ -303,6 +307,10 @@ CA_CACHE = bench.ROOT / "benchmarks" / "results" / "correctness_aware.json"
 #: the network is fitted on the rest (its own early stopping inside them).
 CA_CALIBRATION = 0.2
 CA_METRICS = ["ECE", "ECE-q", "Brier", "log loss", "accuracy", "ROC AUC"]
+#: The logit-only post-hoc calibrators fitted on the same rows (matrix scaling had no row).
+CA_PEERS = {"temperature scaling": TemperatureScaling, "vector scaling": VectorScaling,
+            "matrix scaling": MatrixScaling}
+CA_MODELS = ["cross-entropy", *(f"+ {label}" for label in CA_PEERS), "+ correctness-aware"]
 
 
 def correctness_aware_split(name, seed):
@@ -315,11 +323,11 @@ def correctness_aware_split(name, seed):
     clf, seconds = bench.timed(lambda: bench.fair_loss(name, **bench.SEED_METHOD_PARAMS).fit(
         X_fit, y_fit))
     logits_cal, logits_te = clf._logits(X_cal), clf._logits(data["X_te"])
-    temperature = TemperatureScaling().fit(logits_cal, y_cal)
     ca, ca_seconds = bench.timed(lambda: CorrectnessAwareCalibrator(random_state=seed).fit(
         clf._logits, X_cal, y_cal))
     probas = {"cross-entropy": softmax(logits_te, axis=1),
-              "+ temperature scaling": temperature.predict_proba(logits_te),
+              **{f"+ {label}": calibrator().fit(logits_cal, y_cal).predict_proba(logits_te)
+                 for label, calibrator in CA_PEERS.items()},
               "+ correctness-aware": ca.predict_proba(clf._logits, data["X_te"])}
     return [{"model": model, "seed": seed,
              "fit s": seconds + (ca_seconds if "aware" in model else 0.0),
@@ -338,7 +346,7 @@ def run_correctness_aware(datasets, n_splits, cache_path=CA_CACHE, print_fn=prin
         for seed in range(n_splits):
             key = f"{name}|{seed}"
             cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            if key not in cache:
+            if [r["model"] for r in cache.get(key, [])] != CA_MODELS:
                 split_rows = correctness_aware_split(name, seed)
                 print_fn(f"# {name} split {seed}: ECE " + ", ".join(
                     f"{r['model']} {r['ECE']:.4f}" for r in split_rows), flush=True)
