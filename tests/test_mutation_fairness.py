@@ -1,0 +1,142 @@
+"""Fairness penalties: the cases that mutation testing found untested (issue 15; see
+docs/mutation_testing.md).
+
+References: group rates computed by hand from the softmax probabilities (the soft TPR and FPR
+gaps of Hardt et al. 2016 written out), and the distance-covariance V-statistic of Szekely,
+Rizzo and Bakirov (2007) computed with NumPy from its definition.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_fairloss.fairness import (
+    DemographicParity,
+    DistanceCovariance,
+    EqualizedOdds,
+    EqualOpportunity,
+)
+
+# binary: p1 and labels of two groups; soft rates are weighted means of p1
+P1 = np.array([0.9, 0.6, 0.3, 0.8, 0.2, 0.1])
+Y = np.array([1, 1, 0, 1, 0, 0])
+G = np.array([0, 0, 0, 1, 1, 1])
+
+
+def _logits(p1):
+    p1 = np.asarray(p1, dtype=float)
+    return torch.tensor(np.log(np.column_stack([1 - p1, p1])))
+
+
+def _gap(mask):
+    """|group 0 rate - overall rate|, |group 1 rate - overall rate| of p1 over ``mask``."""
+    overall = P1[mask].mean()
+    return [abs(P1[mask & (G == g)].mean() - overall) for g in (0, 1)]
+
+
+def test_parity_penalties_by_hand():
+    sensitive = torch.tensor(G)[:, None]
+    # TPR: positives .9 .6 (group 0), .8 (group 1): overall 2.3/3
+    tpr = _gap(Y == 1)
+    # FPR: negatives .3 (group 0), .2 .1 (group 1): overall .2
+    fpr = _gap(Y == 0)
+    dp = _gap(np.ones(6, bool))
+    args = (_logits(P1), torch.tensor(Y), sensitive)
+    assert float(EqualOpportunity()(*args)) == pytest.approx(np.mean(tpr), rel=1e-12)
+    assert float(EqualizedOdds()(*args)) == pytest.approx(np.mean(tpr + fpr), rel=1e-12)
+    assert float(EqualizedOdds(aggregate="max")(*args)) == pytest.approx(max(tpr + fpr))
+    assert float(DemographicParity()(*args)) == pytest.approx(np.mean(dp), rel=1e-12)
+    # y as a list, and no y at all for demographic parity
+    assert float(EqualizedOdds()(_logits(P1), Y.tolist(), sensitive)) == pytest.approx(
+        np.mean(tpr + fpr), rel=1e-12)
+    assert float(DemographicParity()(_logits(P1), None, sensitive)) == pytest.approx(
+        np.mean(dp), rel=1e-12)
+
+
+def test_defaults_and_messages():
+    for penalty in (DemographicParity(), EqualizedOdds(), DistanceCovariance()):
+        assert dict(penalty.callbacks())["fairness_warmup"].warmup == 0
+    with pytest.raises(ValueError, match=r"^logits must have shape \(n, n_classes\) with "
+                                         r"n_classes >= 2; got shape \(4,\)\.$"):
+        DemographicParity()(torch.zeros(4), None, torch.zeros(4, 1, dtype=torch.long))
+
+
+# --- distance covariance -----------------------------------------------------------------
+
+def _dcov2(x, y, w=None):
+    """Weighted V-statistic dCov^2 from the double-centred distance matrices (vectorised)."""
+    x = np.asarray(x, float).reshape(len(x), -1)
+    y = np.asarray(y, float).reshape(len(y), -1)
+    w = np.full(len(x), 1 / len(x)) if w is None else np.asarray(w, float) / np.sum(w)
+    out = []
+    for z in (x, y):
+        d = np.sqrt(((z[:, None, :] - z[None, :, :]) ** 2).sum(-1))
+        row = d @ w
+        out.append(d - row[None, :] - row[:, None] + w @ row)
+    return float(w @ (out[0] * out[1]) @ w)
+
+
+def _single_attribute_reference(probs, values, w=None):
+    return _dcov2(probs / np.sqrt(2), values, w) / np.sqrt(_dcov2(values, values, w))
+
+
+def test_dcov_several_row_blocks_and_tiny_weights():
+    # 1600 rows: 1600^2 > 2^21 distances, so the penalty runs over several row blocks
+    rng = np.random.default_rng(0)
+    n = 1600
+    logits = rng.normal(size=(n, 2))
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    age = rng.uniform(18, 80, n)
+    y = torch.zeros(n, dtype=torch.long)
+    value = DistanceCovariance(continuous=[0])(
+        torch.tensor(logits), y, torch.zeros(n, 1, dtype=torch.long),
+        sensitive_values=torch.tensor(age))  # 1-D values: one continuous attribute
+    assert float(value) == pytest.approx(_single_attribute_reference(probs, age), rel=1e-9)
+    # weights far below 1 are normalised: the same as equal weights
+    small = DistanceCovariance(continuous=[0])(
+        torch.tensor(logits[:50]), y[:50], torch.zeros(50, 1, dtype=torch.long),
+        sample_weight=torch.full((50,), 1e-3, dtype=torch.float64),
+        sensitive_values=torch.tensor(age[:50]))
+    assert float(small) == pytest.approx(
+        _single_attribute_reference(probs[:50], age[:50]), rel=1e-9)
+    # integer values of a continuous attribute are read as numbers
+    ints = DistanceCovariance(continuous=[True])(
+        torch.tensor(logits[:50]), y[:50], torch.zeros(50, 1, dtype=torch.long),
+        sensitive_values=torch.tensor(age[:50].round().astype(np.int64))[:, None])
+    assert float(ints) == pytest.approx(
+        _single_attribute_reference(probs[:50], age[:50].round()), rel=1e-9)
+
+
+def test_dcov_jdcov_default_c_is_one():
+    rng = np.random.default_rng(1)
+    logits = torch.tensor(rng.normal(size=(12, 2)))
+    sensitive = torch.tensor(rng.integers(0, 2, (12, 2)))
+    y = torch.zeros(12, dtype=torch.long)
+    torch.testing.assert_close(DistanceCovariance(method="jdcov")(logits, y, sensitive),
+                               DistanceCovariance(method="jdcov", c=1.0)(logits, y, sensitive))
+    assert not torch.allclose(DistanceCovariance(method="jdcov", c=2.0)(logits, y, sensitive),
+                              DistanceCovariance(method="jdcov", c=1.0)(logits, y, sensitive))
+
+
+def test_dcov_continuous_indices_and_messages():
+    logits = torch.zeros(4, 2, dtype=torch.float64)
+    y = torch.tensor([0, 1, 0, 1])
+    sensitive = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+    values = torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [5.0, 0.0]])
+    # indices 0 and k - 1 are valid, k is not
+    for index in (0, 1):
+        DistanceCovariance(continuous=[index])(logits, y, sensitive, sensitive_values=values)
+    with pytest.raises(ValueError, match=r"^continuous names attribute 2, but sensitive has 2 "
+                                         r"attributes\.$"):
+        DistanceCovariance(continuous=[2])(logits, y, sensitive, sensitive_values=values)
+    with pytest.raises(ValueError, match=r"^continuous has 1 flags but sensitive has 2 "
+                                         r"attributes; give one per attribute\.$"):
+        DistanceCovariance(continuous=[True])(logits, y, sensitive, sensitive_values=values)
+    with pytest.raises(ValueError, match=r"^DistanceCovariance treats attribute 0 as "
+                                         r"continuous and needs sensitive_values; got None\.$"):
+        DistanceCovariance(continuous=[0])(logits, y, sensitive)
+    penalty = DistanceCovariance()
+    penalty.numeric_ = [True, False, True]
+    with pytest.raises(ValueError, match=r"^set_groups was given 3 attributes but sensitive "
+                                         r"has 2\.$"):
+        penalty(logits, y, sensitive, sensitive_values=values)
