@@ -140,3 +140,19 @@ def test_dcov_continuous_indices_and_messages():
     with pytest.raises(ValueError, match=r"^set_groups was given 3 attributes but sensitive "
                                          r"has 2\.$"):
         penalty(logits, y, sensitive, sensitive_values=values)
+
+
+def test_jdcov_with_an_attribute_constant_in_the_batch():
+    # a constant attribute has U = 0, so prod_i (U^i + c) = c (U^2 + c) and, as the centred
+    # prediction distances sum to zero against pi, the penalty is c times the single-attribute
+    # value of the other attribute (here against the V-statistic)
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(10, 2))
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    race = rng.integers(0, 3, 10)
+    sensitive = torch.tensor(np.column_stack([np.zeros(10, int), race]))
+    value = DistanceCovariance(method="jdcov", c=2.0)(
+        torch.tensor(logits), torch.zeros(10, dtype=torch.long), sensitive)
+    coords = np.eye(3)[race] / np.sqrt(2)
+    assert float(value) == pytest.approx(2.0 * _single_attribute_reference(probs, coords),
+                                         rel=1e-9)
