@@ -10,6 +10,7 @@ train/test split of a bundled data set (:func:`load_split`), the standard metric
 (:func:`pyplot`, :func:`save_figure`). It uses public names of ``sklearn_fairloss`` only.
 """
 
+import json
 import operator
 import time
 from pathlib import Path
@@ -240,6 +241,37 @@ def split_summary(rows, metrics, baseline, wins=(), by="model", split="seed", fm
             cells.append("" if value == baseline else f"{won}/{len(mine)}")
         lines.append("| " + " | ".join([str(value), *cells]) + " |")
     return lines
+
+
+def cached_rows(path, key, compute, complete=None):
+    """The rows cached under ``key`` in the JSON file ``path``, or ``compute(cached)`` (with
+    the rows cached so far, ``[]`` when none) written there when the key is missing or
+    ``complete(rows)`` is false. The file is read again before writing, so that the keys
+    another run wrote meanwhile are kept. Returns ``(rows, computed)``."""
+    cache = json.loads(path.read_text()) if path.exists() else {}
+    if key in cache and (complete is None or complete(cache[key])):
+        return cache[key], False
+    rows = compute(cache.get(key, []))
+    cache = json.loads(path.read_text()) if path.exists() else {}
+    cache[key] = rows
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(cache, indent=0, sort_keys=True))
+    return rows, True
+
+
+def cached_splits(path, key, n_splits, compute, complete=None, progress=None,
+                  print_fn=print):
+    """The rows of splits ``0 .. n_splits - 1``, each from :func:`cached_rows` under
+    ``key(seed)`` with ``compute(seed)``; ``progress(seed, rows)``: a line printed for each
+    split computed now."""
+    rows = []
+    for seed in range(n_splits):
+        split_rows, computed = cached_rows(path, key(seed),
+                                           lambda _, seed=seed: compute(seed), complete)
+        if computed and progress is not None:
+            print_fn(progress(seed, split_rows), flush=True)
+        rows += split_rows
+    return rows
 
 
 def find_row(rows, **fields):

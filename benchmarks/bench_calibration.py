@@ -44,7 +44,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -342,19 +341,12 @@ def run_correctness_aware(datasets, n_splits, cache_path=CA_CACHE, print_fn=prin
     evaluated on the test rows. Prints the tables; returns the rows."""
     all_rows = []
     for name in datasets:
-        rows = []
-        for seed in range(n_splits):
-            key = f"{name}|{seed}"
-            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            if [r["model"] for r in cache.get(key, [])] != CA_MODELS:
-                split_rows = correctness_aware_split(name, seed)
-                print_fn(f"# {name} split {seed}: ECE " + ", ".join(
-                    f"{r['model']} {r['ECE']:.4f}" for r in split_rows), flush=True)
-                cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-                cache[key] = split_rows
-                cache_path.parent.mkdir(parents=True, exist_ok=True)
-                cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
-            rows += cache[key]
+        rows = bench.cached_splits(
+            cache_path, lambda seed, name=name: f"{name}|{seed}", n_splits,
+            lambda seed, name=name: correctness_aware_split(name, seed),
+            complete=lambda rows: [r["model"] for r in rows] == CA_MODELS,
+            progress=lambda seed, rows, name=name: f"# {name} split {seed}: ECE " + ", ".join(
+                f"{r['model']} {r['ECE']:.4f}" for r in rows), print_fn=print_fn)
         print_fn(f"\n### {DATASETS[name]['title']}: correctness-aware calibration "
                  f"({n_splits} splits, mean ± sd)\n")
         for line in bench.split_summary(rows, CA_METRICS, "cross-entropy", fmt=".4f",

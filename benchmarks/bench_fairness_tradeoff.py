@@ -48,7 +48,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import logging  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -607,16 +606,11 @@ def run_seed_methods(views, n_splits, cache_path=SEED_CACHE, print_fn=print):
         view = SEED_VIEWS[name]
         rows = []
         for seed in range(n_splits):
-            key = f"{name}|{seed}"
-            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            cached = cache.get(key, [])
-            if {r["model"] for r in cached} != set(_seed_model_names(name)):
-                split_rows = seed_split(name, seed, cached, print_fn)
-                cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-                cache[key] = split_rows
-                cache_path.parent.mkdir(parents=True, exist_ok=True)
-                cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
-            rows += cache[key]
+            rows += bench.cached_rows(
+                cache_path, f"{name}|{seed}",
+                lambda cached, name=name, seed=seed: seed_split(name, seed, cached, print_fn),
+                complete=lambda cached, name=name: (
+                    {r["model"] for r in cached} == set(_seed_model_names(name))))[0]
         print_fn(f"\n### {view['title']} ({n_splits} splits, mean ± sd)\n")
         for line in bench.split_summary(
                 rows, SEED_METRICS + ["fit s"], "cross-entropy",

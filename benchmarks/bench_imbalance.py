@@ -65,7 +65,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -421,20 +420,13 @@ def run_cooldown(datasets, n_splits, budget="early stopping", cache_path=COOLDOW
     runs only when training gets that far); the argmax decision of the prior-corrected
     ``predict_proba``. Prints the tables; returns the rows."""
     all_rows = []
+    suffix = "" if budget == "early stopping" else f"|{budget}"
     for name in datasets:
-        rows = []
-        for seed in range(n_splits):
-            key = f"{name}|{seed}" + ("" if budget == "early stopping" else f"|{budget}")
-            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            if key not in cache:
-                split_rows = cooldown_split(name, seed, budget)
-                print_fn(f"# {name} split {seed}: bal acc " + ", ".join(
-                    f"{r['model']} {r['bal acc']:.4f}" for r in split_rows), flush=True)
-                cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-                cache[key] = split_rows
-                cache_path.parent.mkdir(parents=True, exist_ok=True)
-                cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True))
-            rows += cache[key]
+        rows = bench.cached_splits(
+            cache_path, lambda seed, name=name: f"{name}|{seed}{suffix}", n_splits,
+            lambda seed, name=name: cooldown_split(name, seed, budget),
+            progress=lambda seed, rows, name=name: f"# {name} split {seed}: bal acc "
+            + ", ".join(f"{r['model']} {r['bal acc']:.4f}" for r in rows), print_fn=print_fn)
         print_fn(f"\n### {DATASETS[name]['title']}: temperature sampling, {budget} "
                  f"({n_splits} splits, mean ± sd)\n")
         for line in bench.split_summary(

@@ -47,7 +47,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -171,17 +170,16 @@ def main():
             key = f"{dataset}|{args.train_rows or 'all'}|{seed}"
             if args.backbone != "current":
                 key += f"|{args.backbone}"
-            cache = {} if args.no_cache or not CACHE.exists() else json.loads(CACHE.read_text())
-            if key in cache:
-                rows += cache[key]
-                continue
-            split_rows = run_split(dataset, seed, args.train_rows, args.backbone)
+            if args.no_cache:
+                split_rows, computed = run_split(dataset, seed, args.train_rows,
+                                                 args.backbone), True
+            else:
+                split_rows, computed = bench.cached_rows(
+                    CACHE, key, lambda _, dataset=dataset, seed=seed: run_split(
+                        dataset, seed, args.train_rows, args.backbone))
             rows += split_rows
-            if not args.no_cache:
-                cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
-                cache[key] = split_rows
-                CACHE.parent.mkdir(parents=True, exist_ok=True)
-                CACHE.write_text(json.dumps(cache, indent=0, sort_keys=True))
+            if not computed:
+                continue
             print(f"# {dataset} split {seed} done ({time.perf_counter() - start:.0f} s)",
                   flush=True)
         if args.train_rows:

@@ -15,7 +15,6 @@ LogisticRegression and FairLossClassifier (``_harness.SEED_METHOD_PARAMS``); res
 """
 
 import argparse
-import json
 
 import _harness as bench
 import numpy as np
@@ -116,13 +115,13 @@ def run_repeated(n_splits):
     for name, dataset, attribute in (("Adult", "adult", "sex"), ("COMPAS", "compas", "race")):
         rows = []
         for seed in range(n_splits):
-            key = f"{dataset}|{seed}"
-            cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
-            if key not in cache:
-                cache[key] = repeated_split(dataset, attribute, seed)
-                CACHE.write_text(json.dumps(cache, indent=0, sort_keys=True))
+            split_rows, computed = bench.cached_rows(
+                CACHE, f"{dataset}|{seed}",
+                lambda _, dataset=dataset, attribute=attribute, seed=seed: repeated_split(
+                    dataset, attribute, seed))
+            if computed:
                 print(f"# {name} split {seed} done", flush=True)
-            rows += cache[key]
+            rows += split_rows
         for model_name in ("LogisticRegression", "FairLossClassifier"):
             mine = [r for r in rows if r["model"].startswith(model_name)]
             print(f"\n### {name} ({attribute}), {model_name} ({n_splits} splits, mean ± sd)\n")
