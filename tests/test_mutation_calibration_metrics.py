@@ -9,6 +9,8 @@ instead. They pin the pass-through of ``pos_label``, ``labels``, ``n_bins``, ``s
 tolerance, and the argument named by each error.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
@@ -16,6 +18,7 @@ from sklearn.metrics import brier_score_loss
 from sklearn_fairloss.metrics import (
     balance_score,
     brier_score_decomposition,
+    calibration_bins,
     calibration_error_difference,
     expected_calibration_error,
     maximum_calibration_error,
@@ -318,3 +321,58 @@ def test_ced_errors_name_the_argument():
     with pytest.raises(ValueError, match="sensitive_features is a Dask collection but"):
         calibration_error_difference(np.array([0, 1]), np.array([0.2, 0.3]),
                                      sensitive_features=sf)
+
+
+# --- calibration_bins and the reliability curves (metrics/_binning.py) -----------------------
+
+def _bins_both(expected, confidence, outcome, **kwargs):
+    """calibration_bins on NumPy and on Dask arrays equals ``expected`` (NaN where empty),
+    with no warning for the empty bins."""
+    sw = kwargs.pop("sample_weight", None)
+    for convert in (np.asarray, _dask):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = calibration_bins(convert(confidence), convert(outcome),
+                                   sample_weight=None if sw is None else convert(sw), **kwargs)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_calibration_bins_by_hand():
+    # the docstring's example: edges .25 .5 .75 (a value on an edge goes to the lower bin)
+    _bins_both(([0, 0.25, 0.5, 0.75, 1], [1, 2, 1, 1], [0.1, 0.35, 0.75, 0.95],
+                [0, 0.5, 1, 1]), [0.1, 0.3, 0.75, 0.95, 0.4], [0, 1, 1, 1, 0], n_bins=4)
+    # the default 10 bins, weights 1 1 3 2: .05 -> bin 0; .15, .15 -> bin 1 (weight 4,
+    # outcome (1 + 0 * 3) / 4); .95 -> bin 9; the other bins are empty (NaN means)
+    nan = np.nan
+    _bins_both((np.linspace(0, 1, 11), [1, 4, 0, 0, 0, 0, 0, 0, 0, 2],
+                [0.05, 0.15] + [nan] * 7 + [0.95], [0, 0.25] + [nan] * 7 + [1]),
+               [0.05, 0.15, 0.15, 0.95], [0, 1, 0, 1], sample_weight=[1.0, 1.0, 3.0, 2.0])
+    # quantile edges (NumPy only): percentiles 0, 50, 100 of .1 .2 .3 .4 -> .1, .25, .4
+    got = calibration_bins([0.1, 0.2, 0.3, 0.4], [0, 0, 1, 1], n_bins=2, strategy="quantile")
+    np.testing.assert_allclose(got.edges, [0.1, 0.25, 0.4])
+    np.testing.assert_allclose(got.mean_outcome, [0, 1])
+
+
+def test_calibration_bins_errors_name_the_argument():
+    with pytest.raises(ValueError, match="^outcome has 1 samples but confidence has 2"):
+        calibration_bins([0.1, 0.2], [0])
+    with pytest.raises(ValueError, match="^sample_weight has 3 samples but confidence has 2"):
+        calibration_bins([0.1, 0.2], [0, 1], sample_weight=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="^confidence must be 1-D"):
+        calibration_bins([[0.1, 0.2], [0.3, 0.4]], [0, 1])
+    with pytest.raises(ValueError, match="^outcome must be 1-D"):
+        calibration_bins([0.1, 0.2], [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"^strategy='quantile' needs every row in memory "
+                                         r"\(its bin edges are quantiles of all the "
+                                         r"confidences\)"):
+        calibration_bins(_dask([0.1, 0.2]), _dask([0, 1]), strategy="quantile")
+    for name, args in [("confidence", (_dask([0.1, 0.2]), np.array([0, 1]), None)),
+                       ("outcome", (np.array([0.1, 0.2]), _dask([0, 1]), None)),
+                       ("sample_weight", (np.array([0.1, 0.2]), np.array([0, 1]),
+                                          _dask([1.0, 1.0])))]:
+        with pytest.raises(ValueError, match=f"^{name} is a Dask collection but"):
+            calibration_bins(args[0], args[1], sample_weight=args[2])
+    with pytest.raises(ValueError, match=r"^variant='positive' needs binary targets; use "
+                                         r"'top_label' or 'classwise' for multiclass\.$"):
+        expected_calibration_error([0, 1, 2], np.full((3, 3), 1 / 3), variant="positive")
