@@ -348,6 +348,9 @@ def test_calibration_bins_by_hand():
     _bins_both((np.linspace(0, 1, 11), [1, 4, 0, 0, 0, 0, 0, 0, 0, 2],
                 [0.05, 0.15] + [nan] * 7 + [0.95], [0, 0.25] + [nan] * 7 + [1]),
                [0.05, 0.15, 0.15, 0.95], [0, 1, 0, 1], sample_weight=[1.0, 1.0, 3.0, 2.0])
+    # the upper bins empty: still n_bins entries
+    _bins_both(([0, 0.25, 0.5, 0.75, 1], [2, 0, 0, 0], [0.15, nan, nan, nan],
+                [0.5, nan, nan, nan]), [0.1, 0.2], [0, 1], n_bins=4)
     # quantile edges (NumPy only): percentiles 0, 50, 100 of .1 .2 .3 .4 -> .1, .25, .4
     got = calibration_bins([0.1, 0.2, 0.3, 0.4], [0, 0, 1, 1], n_bins=2, strategy="quantile")
     np.testing.assert_allclose(got.edges, [0.1, 0.25, 0.4])
