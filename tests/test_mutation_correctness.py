@@ -179,3 +179,14 @@ def test_random_state_instance_and_checks():
     with pytest.raises(ValueError, match=r"^X has 3 features but the calibrator was fitted "
                                          r"with 2\.$"):
         cal.transform(_logits_fn, np.zeros((4, 3)))
+
+
+def test_small_weights_and_a_single_row():
+    # the CA weights are normalised: weights of 1e-3 give the same first loss as their
+    # multiples (balanced, not the plain-weight fallback); one row is enough to fit
+    X, y, w = _problem()
+    big = CorrectnessAwareCalibrator(max_iter=1, random_state=0).fit(_logits_fn, X, y, w)
+    small = CorrectnessAwareCalibrator(max_iter=1, random_state=0).fit(_logits_fn, X, y,
+                                                                        w * 1e-3)
+    assert small.loss_curve_[0] == pytest.approx(big.loss_curve_[0], rel=1e-12)
+    CorrectnessAwareCalibrator(max_iter=1).fit(_logits_fn, X[:1], y[:1])
