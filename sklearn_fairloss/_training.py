@@ -21,9 +21,8 @@ from .weighting import check_strategy
 
 __all__ = ["batch_composition", "check_progress", "history_frame", "network_settings",
            "identity_normalization_settings", "kept_epoch", "new_network", "sampled_class_mass",
-           "start_kept",
-           "tensor_rows", "train_network",
-           "training_objective", "training_outcome", "unfinished_schedules"]
+           "start_kept", "tensor_rows", "train_network", "training_objective",
+           "training_outcome", "unfinished_schedules"]
 
 
 def training_objective(est, parts, data):
@@ -240,7 +239,7 @@ def _keep_linear_start(net, parts, data, objective, sampler, device):
 def batch_composition(est, sampler, data):
     """Batch composition: stratum codes or temperature-sampling weights of the training
     rows, and the first uniform epoch (after which the cooldown samples uniformly)."""
-    spec = {"strata": None, "weights": None, "uniform_from": None, "mass": None}
+    spec = {"strata": None, "weights": None, "uniform_from": None}
     train = data.train_index
     codes = None if data.groups is None else data.groups.codes[train]
     if sampler is None:
@@ -256,8 +255,7 @@ def batch_composition(est, sampler, data):
     spec["cooldown_schedule"] = getattr(sampler, "cooldown_schedule", "step")
     # the class mass of an epoch sampling with weights v is bincount(labels, row_weights * v)
     spec["labels"], spec["row_weights"] = data.y_codes[train], data.weights[train]
-    spec["mass"] = np.bincount(data.y_codes[train], weights=data.weights[train] * per_row,
-                               minlength=data.n_classes)
+    spec["n_classes"] = data.n_classes
     return spec
 
 
@@ -309,14 +307,11 @@ def kept_epoch(net, early_stopping):
 
 def unfinished_schedules(net, kept):
     """Warn for every epoch schedule that never acted on the model kept (0-based epoch
-    ``kept``); return the names of those schedules."""
-    names = []
-    for name, callback in net.callbacks_:
+    ``kept``)."""
+    for _, callback in net.callbacks_:
         message = callback.unfinished(net, kept) if hasattr(callback, "unfinished") else None
         if message:
             warnings.warn(message, UserWarning, stacklevel=5)
-            names.append(name)
-    return names
 
 
 def sampled_class_mass(sampler, net, kept, from_start=False):
@@ -334,7 +329,7 @@ def sampled_class_mass(sampler, net, kept, from_start=False):
     if weights is None:
         return None
     return np.bincount(sampler["labels"], weights=sampler["row_weights"] * weights.numpy(),
-                       minlength=len(sampler["mass"]))
+                       minlength=sampler["n_classes"])
 
 
 def training_outcome(net, early_stopping, X, sampler):
