@@ -69,7 +69,6 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
 
 from sklearn_fairloss import FairLossClassifier  # noqa: E402
-from sklearn_fairloss._fairness_bound import rate_gap_upper_bound  # noqa: E402
 from sklearn_fairloss.fairness import (  # noqa: E402
     DemographicParity,
     EqualizedOdds,
@@ -84,6 +83,7 @@ from sklearn_fairloss.metrics import (  # noqa: E402
 from sklearn_fairloss.postprocessing import (  # noqa: E402
     TemperatureScaling,
     get_post_calibrator,
+    rate_gap_upper_bound,
 )
 
 PLOT_PATH = bench.IMG_DIR / "fairness_bound.png"

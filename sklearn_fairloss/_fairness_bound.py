@@ -32,12 +32,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from scipy.stats import norm
 from skorch.callbacks import Callback
 
-from ._prepare import _hold_out, take_rows
+from ._prepare import _hold_out
 from .fairness import DemographicParity, EqualizedOdds, EqualOpportunity
-from .postprocessing import Argmax, GroupThresholds, MonotoneCubicScaling, TemperatureScaling
+from .postprocessing import (
+    Argmax,
+    BoundEstimate,
+    GroupThresholds,
+    MonotoneCubicScaling,
+    TemperatureScaling,
+    certify_group_thresholds,
+    certifying_fraction,
+    rate_gap_upper_bound,
+)
 
 __all__ = ["BOUND_METRICS", "BoundEstimate", "FairnessBound", "GroupOffsets",
            "fairness_bound_parts", "rate_gap_upper_bound"]
@@ -58,110 +66,6 @@ _MAX_OFFSET_STEP = 0.5
 _SHRINK_ROWS = 50.0
 #: A model predicting one class for more than this share of rows is called near-constant.
 _CONSTANT_SHARE = 0.99
-#: The certifying (held-out) split is made large enough that the margin of its two smallest
-#: groups is at most this share of the bound (at the data's positive rate; 1/2 for TPR and
-#: FPR), and at most this share of the rows.
-_MARGIN_SHARE = 0.5
-_MAX_HELD_OUT = 0.5
-#: Group-aware: each refit lowers the tolerance by the excess, at least this share of the bound.
-_TOLERANCE_STEP = 0.1
-
-
-@dataclass(frozen=True)
-class BoundEstimate:
-    """A fairness metric on some rows and its upper confidence bound: ``value`` (the
-    largest gap between groups' rates), ``margin`` and ``upper = value + margin``."""
-
-    value: float
-    margin: float
-
-    @property
-    def upper(self):
-        return self.value + self.margin
-
-
-def rate_gap_upper_bound(pred, y, group_sets, sample_weight=None,
-                         conditions=("all",), confidence=0.9):
-    r"""A fairness difference of hard predictions and its upper confidence bound.
-
-    The metric is the largest gap, over the label ``conditions`` and each grouping of
-    ``group_sets``, between two groups' rates of predicted positives: for ``"all"`` the
-    selection rate (demographic parity difference), for ``1`` the true-positive rate, for ``0``
-    the false-positive rate (equalized odds takes the larger of the last two, as fairlearn's
-    ``equalized_odds_difference``). The upper bound is the largest, over the same pairs of
-    groups ``(g, h)``, of Agresti and Caffo's one-sided bound
-
-    .. math:: \tilde r_g - \tilde r_h + z \sqrt{\frac{\tilde r_g (1 - \tilde r_g)}{n_g + 2}
-              + \frac{\tilde r_h (1 - \tilde r_h)}{n_h + 2}},\quad
-              \tilde r = \frac{x + 1}{n + 2},\ z = \Phi^{-1}(\text{confidence}),
-
-    for ``x`` positives among ``n`` rows (with weights: the weighted rate times Kish's effective
-    size ``(sum w)^2 / sum w^2``). The true metric is the gap of one fixed pair, so the
-    largest bound covers it with the stated confidence, without a correction for the number of
-    pairs.
-
-    Parameters
-    ----------
-    pred : ndarray of shape (n,)
-        Predicted class codes, 1 the positive class.
-    y : ndarray of shape (n,)
-        True class codes (read for conditions 0 and 1).
-    group_sets : list of ndarray of shape (n,)
-        Non-negative group codes, one array per grouping (e.g. per attribute).
-    sample_weight : ndarray of shape (n,), default=None
-    conditions : tuple, default=("all",)
-    confidence : float, default=0.9
-
-    Returns
-    -------
-    BoundEstimate
-
-    References
-    ----------
-    .. [1] Agresti, A. and Caffo, B. (2000). "Simple and Effective Confidence Intervals for
-       Proportions and Differences of Proportions Result from Adding Two Successes and Two
-       Failures." The American Statistician 54(4), 280-288.
-    .. [2] Thomas, P. S., Castro da Silva, B., Barto, A. G., Giguere, S., Brun, Y. and
-       Brunskill, E. (2019). "Preventing undesirable behavior of intelligent machines."
-       Science 366(6468), 999-1004.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_fairloss._fairness_bound import rate_gap_upper_bound
-    >>> pred = np.r_[np.ones(30), np.zeros(70), np.ones(20), np.zeros(80)]
-    >>> groups = np.repeat([0, 1], 100)
-    >>> bound = rate_gap_upper_bound(pred, None, [groups], confidence=0.9)
-    >>> round(bound.value, 4), round(bound.margin, 4)
-    (0.1, 0.0757)
-    """
-    pred = np.asarray(pred) == 1
-    weights = np.ones(len(pred)) if sample_weight is None else np.asarray(sample_weight, float)
-    z = float(norm.ppf(confidence))
-    value, upper = 0.0, -np.inf
-    for codes in group_sets:
-        codes = np.asarray(codes)
-        for condition in conditions:
-            rows = np.ones(len(pred), bool) if condition == "all" else np.asarray(y) == condition
-            w, c = weights[rows], codes[rows]
-            n_groups = int(codes.max()) + 1 if len(codes) else 0
-            total = np.bincount(c, weights=w, minlength=n_groups)
-            square = np.bincount(c, weights=w * w, minlength=n_groups)
-            positive = np.bincount(c, weights=w * pred[rows], minlength=n_groups)
-            present = total > 0
-            if present.sum() < 2:
-                continue
-            rate = positive[present] / total[present]
-            size = total[present] ** 2 / square[present]
-            value = max(value, float(rate.max() - rate.min()))
-            smooth = (rate * size + 1) / (size + 2)
-            var = smooth * (1 - smooth) / (size + 2)
-            gaps = smooth[:, None] - smooth[None, :] + z * np.sqrt(var[:, None] + var[None, :])
-            np.fill_diagonal(gaps, -np.inf)
-            upper = max(upper, float(gaps.max()))
-    if not np.isfinite(upper):
-        return BoundEstimate(0.0, 0.0)
-    return BoundEstimate(value, max(upper - value, 0.0))
 
 
 def _group_sets(groups, intersectional):
@@ -366,30 +270,12 @@ class FairnessBound:
                                     self.confidence)
 
     def held_out_fraction(self, data, validation_fraction):
-        """The share of the rows to hold out for certifying: ``validation_fraction``, or more
-        where that leaves the margin of the two smallest groups above ``_MARGIN_SHARE`` of the
-        bound, at most ``_MAX_HELD_OUT``.
-
-        For groups of ``n_g`` and ``n_h`` rows of the whole data, a held-out share ``f`` gives
-        a margin of about ``z sqrt(v (1 / (f n_g) + 1 / (f n_h)))`` (``v = p (1 - p)`` at the
-        data's positive rate ``p`` for the selection rate, ``1/4`` for TPR and FPR), so
-        ``f >= z^2 v (1 / n_g + 1 / n_h) / (share * bound)^2``.
-        """
-        y, weights = data.y_codes, data.user_weights
-        positive = float(np.average(y == 1, weights=weights))
-        z = float(norm.ppf(self.confidence))
-        need = float(validation_fraction)
-        for codes in _group_sets(data.groups, self.intersectional or self.group_aware):
-            for condition in self.conditions:
-                rows = np.ones(len(y), bool) if condition == "all" else y == condition
-                var = positive * (1 - positive) if condition == "all" else 0.25
-                total = np.bincount(codes[rows], weights=weights[rows])
-                squares = np.bincount(codes[rows], weights=weights[rows] ** 2)
-                sizes = np.sort(total[total > 0] ** 2 / squares[total > 0])
-                if len(sizes) >= 2:
-                    need = max(need, z * z * var * (1 / sizes[0] + 1 / sizes[1])
-                               / (_MARGIN_SHARE * self.bound) ** 2)
-        return min(need, max(_MAX_HELD_OUT, float(validation_fraction)))
+        """The share of the rows to hold out for certifying (:func:`certifying_fraction` for
+        the groups of the bound)."""
+        return certifying_fraction(
+            data.y_codes, data.user_weights,
+            _group_sets(data.groups, self.intersectional or self.group_aware),
+            self.conditions, self.bound, self.confidence, validation_fraction)
 
     def split(self, data, validation_fraction):
         """``data`` with a held-out split of :meth:`held_out_fraction` (the same one when
@@ -440,23 +326,9 @@ class FairnessBound:
             # post_process passes every row in order (GroupThresholds needs no held-out rows)
             weights = (np.ones(len(proba)) if sample_weight is None
                        else np.asarray(sample_weight, float))
-            groups = [data.groups.cells[held_out]]
-
-            def certify(pred):
-                return self.estimate(pred, y[held_out], groups, weights[held_out])
-
-            margin = certify((proba[held_out, 1] >= 0.5).astype(int)).margin
-            tolerance = max(self.bound - margin, 0.0)
-            for _ in range(5):
-                rule.set_params(tolerance=tolerance)
-                rule.fit(proba[train], y[train], sample_weight=weights[train],
-                         sensitive_features=take_rows(sensitive_features, train), **kwargs)
-                bound = certify(rule.predict(
-                    proba[held_out], sensitive_features=take_rows(sensitive_features, held_out)))
-                if bound.upper <= self.bound + 1e-12 or tolerance == 0.0:
-                    break
-                tolerance = max(tolerance - max(bound.upper - self.bound,
-                                                _TOLERANCE_STEP * self.bound), 0.0)
+            rule, _ = certify_group_thresholds(
+                rule, proba, y, weights, sensitive_features, train, held_out, data.groups.cells,
+                self.bound, self.conditions, self.confidence)
             self.rule_tolerance = rule.tolerance_
             return rule
         return fit

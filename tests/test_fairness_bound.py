@@ -16,9 +16,9 @@ from sklearn.utils import check_random_state
 from skorch.history import History
 
 from sklearn_fairloss import FairLossClassifier
-from sklearn_fairloss._fairness_bound import FairnessBound, GroupOffsets, rate_gap_upper_bound
+from sklearn_fairloss._fairness_bound import FairnessBound, GroupOffsets
 from sklearn_fairloss.fairness import DistanceCovariance, EqualizedOdds
-from sklearn_fairloss.postprocessing import GroupThresholds
+from sklearn_fairloss.postprocessing import GroupThresholds, rate_gap_upper_bound
 
 SMALL = dict(hidden_layer_sizes=(16,), lr=0.01, batch_size=256, max_epochs=40,
              n_iter_no_change=5, random_state=0)

@@ -23,6 +23,11 @@ codes; see :class:`DecisionRuleBase` for the contract):
 - :class:`GroupThresholds` (binary): one threshold per protected group, for demographic
   parity or equal opportunity within a tolerance.
 
+Under a stated fairness bound, for any classifier: :class:`GroupThresholdClassifier` fits a
+classifier on part of the rows and :class:`GroupThresholds` at the largest tolerance that
+held-out rows certify (:func:`rate_gap_upper_bound`, :func:`certifying_fraction`,
+:func:`certify_group_thresholds`), the group-aware route of ``fairness_bound=``.
+
 :func:`make_decision_rule` turns ``FairLossClassifier(decision=...)`` (a key of
 :data:`DECISION_RULES`, a threshold or a rule) into a fresh rule.
 """
@@ -35,8 +40,15 @@ from ._calibrators import (
     TemperatureScaling,
     VectorScaling,
 )
+from ._certification import (
+    BoundEstimate,
+    certify_group_thresholds,
+    certifying_fraction,
+    rate_gap_upper_bound,
+)
 from ._decision import Argmax, DecisionRuleBase
 from ._group_calibration import GroupTemperatureScaling
+from ._group_threshold_classifier import GroupThresholdClassifier
 from ._group_thresholds import GroupThresholds
 from ._registry import DECISION_RULES, POST_CALIBRATORS, get_post_calibrator, make_decision_rule
 from ._thresholds import DECISION_METRICS, FixedThreshold, TunedThreshold
@@ -46,9 +58,11 @@ __all__ = [
     "DECISION_RULES",
     "POST_CALIBRATORS",
     "Argmax",
+    "BoundEstimate",
     "DecisionRuleBase",
     "FixedThreshold",
     "GroupTemperatureScaling",
+    "GroupThresholdClassifier",
     "GroupThresholds",
     "IsotonicCalibration",
     "MatrixScaling",
@@ -57,6 +71,9 @@ __all__ = [
     "TemperatureScaling",
     "TunedThreshold",
     "VectorScaling",
+    "certify_group_thresholds",
+    "certifying_fraction",
     "get_post_calibrator",
     "make_decision_rule",
+    "rate_gap_upper_bound",
 ]
