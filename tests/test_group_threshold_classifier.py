@@ -8,12 +8,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -128,6 +129,24 @@ def test_any_classifier_and_a_dataframe_with_a_named_group_column(data):
     pred = clf.predict(new, sensitive_features="sex")
     rates = [np.mean(pred[group_new == g] == "yes") for g in (0, 1)]
     assert abs(rates[0] - rates[1]) <= 0.05
+
+
+def test_cross_validation_with_a_group_column_name(data):
+    """Named columns of a DataFrame are read again at predict, so cross-validation needs no
+    routing; with routing, array groups reach fit and score."""
+    (X, y, group), _ = data
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "g": group})
+    clf = GroupThresholdClassifier(LogisticRegression(), fairness_bound=0.1, random_state=0)
+    scores = cross_val_score(clf, frame, y, cv=3, params={"sensitive_features": "g"})
+    assert np.all(scores > 0.7)
+    fitted = clone(clf).fit(frame, y, sensitive_features="g")
+    np.testing.assert_array_equal(fitted.predict(frame),
+                                  fitted.predict(frame, sensitive_features=group))
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = clone(clf).set_fit_request(sensitive_features=True).set_score_request(
+            sensitive_features=True, sample_weight=False)
+        again = cross_val_score(routed, X, y, cv=3, params={"sensitive_features": group})
+    np.testing.assert_allclose(again, scores)
 
 
 def test_unseen_group_at_predict_warns_and_uses_one_half(fitted):

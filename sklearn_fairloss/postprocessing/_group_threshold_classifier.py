@@ -82,6 +82,9 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         the certified bound).
     fairness_validation_fraction_ : float
         The share of rows held out.
+    sensitive_columns_ : list of str or None
+        The columns of ``X`` named by ``sensitive_features`` in ``fit`` (``predict`` reads
+        them when it is given no groups), else None.
     n_features_in_ : int
         Number of features seen during ``fit`` (when ``estimator_`` defines it).
 
@@ -170,7 +173,7 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         if sensitive_features is None:
             raise ValueError("GroupThresholdClassifier.fit needs sensitive_features: the "
                              "protected attribute(s) of each row, or column name(s) of X.")
-        sensitive, _ = split_sensitive_columns(X, sensitive_features)
+        sensitive, names = split_sensitive_columns(X, sensitive_features)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X, y)
@@ -214,6 +217,7 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         self.estimator_, self.group_thresholds_, self.classes_ = estimator, rule, classes
         self.fairness_valid_, self.fairness_margin_ = estimate.value, estimate.margin
         self.fairness_validation_fraction_ = fraction
+        self.sensitive_columns_ = names
         if hasattr(estimator, "n_features_in_"):
             self.n_features_in_ = estimator.n_features_in_
         if hasattr(estimator, "feature_names_in_"):
@@ -244,14 +248,19 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-        sensitive_features : array-like, DataFrame, str or list of str
-            The protected attribute(s) of each row, as given to ``fit``. Required.
+        sensitive_features : array-like, DataFrame, str or list of str, default=None
+            The protected attribute(s) of each row, as given to ``fit``. Required, unless
+            ``fit`` named columns of a DataFrame ``X`` and ``X`` has them (then
+            ``cross_val_score(clf, X, y, params={"sensitive_features": "sex"})`` works).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if sensitive_features is None and self.sensitive_columns_ is not None and hasattr(
+                X, "columns") and set(self.sensitive_columns_) <= set(X.columns):
+            sensitive_features = self.sensitive_columns_  # the columns named in fit
         if sensitive_features is None:
             raise ValueError("GroupThresholdClassifier.predict needs sensitive_features: the "
                              "protected attribute(s) of each row, as given to fit.")
