@@ -34,9 +34,11 @@ from sklearn_fairloss import FairLossClassifier
 from sklearn_fairloss.datasets import load_adult, load_compas, load_german
 from sklearn_fairloss.metrics import (
     balance_score,
+    brier_score_decomposition,
     demographic_parity_difference,
     equalized_odds_difference,
     expected_calibration_error,
+    maximum_calibration_error,
 )
 
 #: The repository root; figures go to ``IMG_DIR`` (``docs/img``).
@@ -172,6 +174,15 @@ METRICS = {
     "ECE": lambda y, pred, proba, groups: expected_calibration_error(y, proba, n_bins=N_BINS),
     "ECE-q": lambda y, pred, proba, groups: expected_calibration_error(
         y, proba, n_bins=N_BINS, strategy="quantile"),
+    "MCE": lambda y, pred, proba, groups: maximum_calibration_error(y, proba, n_bins=N_BINS),
+    # Murphy's terms of the positive class's Brier score, over the same 15 equal-width bins
+    # (Brier = reliability - resolution + uncertainty up to the spread inside the bins)
+    "reliability": lambda y, pred, proba, groups: brier_score_decomposition(
+        y, proba, n_bins=N_BINS).reliability,
+    "resolution": lambda y, pred, proba, groups: brier_score_decomposition(
+        y, proba, n_bins=N_BINS).resolution,
+    "uncertainty": lambda y, pred, proba, groups: brier_score_decomposition(
+        y, proba, n_bins=N_BINS).uncertainty,
     "Balance": lambda y, pred, proba, groups: balance_score(y, proba),
     "pos rate": lambda y, pred, proba, groups: float(pred.mean()),
     "DP diff": lambda y, pred, proba, groups: demographic_parity_difference(
