@@ -39,9 +39,9 @@ Methods (every one fitted on the training rows only; nothing is chosen on test r
   fairret's ``NormLoss`` (Buyl, Defrance and De Bie 2024; ``PositiveRate`` for DP, the sum of
   the ``TruePositiveRate`` and ``FalsePositiveRate`` losses for EO) as its fairness term
   (:class:`FairretPenalty`), group-blind. Its strength is chosen as a user would, on a
-  stratified 80/20 split of the training rows: the weakest of :data:`FAIRRET_STRENGTHS` whose
-  validation gap meets the bound (the lowest gap if none does), then refitted on all training
-  rows; fit seconds include the search.
+  stratified 80/20 split of the training rows: the most accurate on the validation rows of
+  :data:`FAIRRET_STRENGTHS` whose validation gap meets the bound (the lowest gap if none does),
+  then refitted on all training rows; fit seconds include the search.
 
 Per method: on how many splits the test metric met the bound, mean ± sd of accuracy, ROC AUC,
 ECE (15 bins) and fit seconds. Randomised fairlearn classifiers predict with
@@ -112,9 +112,9 @@ CASES = {
 BOUNDS = (0.01, 0.02, 0.05)
 METHODS = ("fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt", "eg_lr",
            "eg_hgb", "fairloss_temperature", "fairret", "hgb_certified")
-#: The strengths searched for fairret's penalty (a geometric grid, wide enough that the
-#: weakest leaves the gap of the unconstrained network and the strongest closes it on Adult).
-FAIRRET_STRENGTHS = (0.25, 1.0, 4.0, 16.0)
+#: The strengths searched for fairret's penalty (a geometric grid: on Adult the weakest leaves
+#: a gap above 0.02 and the strongest predicts one class).
+FAIRRET_STRENGTHS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 QUICK = dict(cases=["compas_race"], metrics=["dp"], bounds=[0.03], splits=3,
              methods=["fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt"])
 
@@ -199,17 +199,19 @@ def _fairret(data, groups_tr, case, metric, bound, seed):
         inner, valid = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
                                         random_state=seed)
         cells = _cells(_rows(groups_tr, valid))
-        gaps, seconds = {}, 0.0
+        gaps, accuracies, seconds = {}, {}, 0.0
         for strength in FAIRRET_STRENGTHS:
             fitted, more = bench.timed(lambda s=strength: model(s).fit(
                 X.iloc[inner], y[inner], sensitive_features=_rows(groups_tr, inner)))
             seconds += more
             pred = fitted.predict(X.iloc[valid])
             gaps[strength] = float(_gap(metric)(y[valid], pred, sensitive_features=cells))
-        _FAIRRET_SEARCH[key] = (gaps, seconds)
-    gaps, seconds = _FAIRRET_SEARCH[key]
+            accuracies[strength] = float(np.mean(pred == y[valid]))
+        _FAIRRET_SEARCH[key] = (gaps, accuracies, seconds)
+    gaps, accuracies, seconds = _FAIRRET_SEARCH[key]
     meeting = [s for s in FAIRRET_STRENGTHS if gaps[s] <= bound]
-    strength = meeting[0] if meeting else min(gaps, key=gaps.get)
+    strength = (max(meeting, key=accuracies.get) if meeting
+                else min(gaps, key=gaps.get))
     fitted, more = bench.timed(lambda: model(strength).fit(X, y, sensitive_features=groups_tr))
     return fitted, seconds + more, {"strength": strength, "valid": gaps[strength]}
 
