@@ -35,6 +35,12 @@ same run on the same split (issue 15; see :func:`run_seed_methods` and
 ``docs/fairness_tradeoff.md``). Results are cached per (view, split, model) in
 ``benchmarks/results/seed_methods_fairness.json``.
 
+``--sampler``: instead, ``StratifiedBatchSampler`` on its own: DemographicParity and
+EqualizedOdds at the same strengths with the default (shuffled) batches and with
+``batch_sampler="stratified"``, on 5 splits of COMPAS (race) and Adult (sex), with the test
+gaps after every epoch (see :func:`run_sampler`); cached per (view, split) in
+``benchmarks/results/stratified_sampler.json``.
+
 All libraries run single-threaded (torch, BLAS), so that fit seconds compare like with like on
 a shared machine. Writes ``docs/img/fairness_tradeoff.png`` (not in ``--quick`` mode unless
 ``--plot`` is given). ``--repeats N`` (default 5, 0 in ``--quick`` mode) refits the unmitigated
@@ -59,6 +65,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from skorch.callbacks import Callback  # noqa: E402
 
 from sklearn_fairloss.fairness import (  # noqa: E402
     DemographicParity,
@@ -629,6 +636,132 @@ def run_seed_methods(views, n_splits, cache_path=SEED_CACHE, print_fn=print):
 
 
 # --------------------------------------------------------------------------------------------
+# stratified batches on their own, on 5 splits (issue 15)
+
+SAMPLER_CACHE = bench.ROOT / "benchmarks" / "results" / "stratified_sampler.json"
+SAMPLER_VIEWS = ["compas_race", "adult_sex"]
+#: (penalty, factory, strengths): each fitted with the default batches (rows shuffled) and
+#: with ``batch_sampler="stratified"`` at the same strength; the strengths of the seed-0 sweeps.
+SAMPLER_PENALTIES = [("DemographicParity", DemographicParity, [1.0, 5.0]),
+                     ("EqualizedOdds", EqualizedOdds, [1.0, 3.0])]
+SAMPLERS = {"default batches": None, "stratified": "stratified"}
+SAMPLER_METRICS = ["accuracy", "ROC AUC", "DP diff", "EO diff", "DP jitter", "EO jitter",
+                   "epochs"]
+
+
+class GapTrace(Callback):
+    """Records the DP and EO differences of the argmax decision on fixed rows after every
+    epoch (``gaps_``: one (DP, EO) pair per epoch). ``X``: rows already encoded by the
+    estimator's feature encoder; read only, to describe training, never to choose anything."""
+
+    def __init__(self, X=None, y=None, groups=None):
+        self.X, self.y, self.groups = X, y, groups
+
+    def initialize(self):
+        self.gaps_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        pred = net.predict_logits(self.X).argmax(axis=1)
+        self.gaps_.append((
+            demographic_parity_difference(self.y, pred, sensitive_features=self.groups),
+            equalized_odds_difference(self.y, pred, sensitive_features=self.groups)))
+
+
+def _encoded(dataset, X_tr, y_tr, X_te):
+    """``X_te`` through the feature encoder that ``fit`` builds on ``X_tr`` (a one-epoch fit
+    with the same settings and seed: the encoder does not depend on the training)."""
+    clf = bench.fair_loss(dataset, **bench.SEED_METHOD_PARAMS, max_epochs=1,
+                          early_stopping=False).fit(X_tr, y_tr)
+    return clf._feature_encoder.transform(X_te)
+
+
+def sampler_split(name, seed, cached, print_fn=print):
+    """The rows of one split of :func:`run_sampler`: ``cached`` rows kept, missing ones fitted."""
+    view = SEED_VIEWS[name]
+    dataset = view["dataset"]
+    data = bench.load_split(dataset, seed)
+    g_tr, g_te = view["groups"](data["S_tr"]), view["groups"](data["S_te"])
+    X_te_encoded = _encoded(dataset, data["X_tr"], data["y_tr"], data["X_te"])
+    done = {r["model"]: r for r in cached}
+    rows = []
+    models = [("cross-entropy", None, 1.0, None)] + [
+        (f"{label} s={s:g}, {batches}", factory, s, sampler)
+        for label, factory, strengths in SAMPLER_PENALTIES for s in strengths
+        for batches, sampler in SAMPLERS.items()]
+    for model, factory, strength, sampler in models:
+        if model in done:
+            rows.append(done[model])
+            continue
+        clf = bench.fair_loss(dataset, **bench.SEED_METHOD_PARAMS,
+                              fairness=None if factory is None else factory(),
+                              fairness_strength=strength, batch_sampler=sampler,
+                              callbacks=[("gaps", GapTrace(X_te_encoded, data["y_te"], g_te))])
+        fit_kw = {} if factory is None else {"sensitive_features": g_tr}
+        clf, seconds = bench.timed(
+            lambda clf=clf, kw=fit_kw: clf.fit(data["X_tr"], data["y_tr"], **kw))
+        if not np.allclose(clf._feature_encoder.transform(data["X_te"]), X_te_encoded):
+            raise RuntimeError("the traced rows were encoded differently from the fit's")
+        gaps = np.array(dict(clf.net_.callbacks_)["gaps"].gaps_)
+        pred = clf.predict(data["X_te"])
+        rows.append({"view": name, "model": model, "seed": seed, "fit s": seconds,
+                     "epochs": int(clf.n_iter_),
+                     **bench.evaluate(data["y_te"], pred, clf.predict_proba(data["X_te"]),
+                                      ["accuracy", "ROC AUC", "DP diff", "EO diff"],
+                                      sensitive_features=g_te),
+                     # mean change of the test gap from one epoch to the next
+                     "DP jitter": float(np.mean(np.abs(np.diff(gaps[:, 0])))),
+                     "EO jitter": float(np.mean(np.abs(np.diff(gaps[:, 1])))),
+                     "DP per epoch": gaps[:, 0].tolist(), "EO per epoch": gaps[:, 1].tolist()})
+        print_fn(f"# {name} split {seed} {model}: accuracy {rows[-1]['accuracy']:.4f}, "
+                 f"DP {rows[-1]['DP diff']:.4f}, EO {rows[-1]['EO diff']:.4f}, "
+                 f"DP jitter {rows[-1]['DP jitter']:.4f}", flush=True)
+    return rows
+
+
+def _sampler_model_names():
+    return ["cross-entropy"] + [f"{label} s={s:g}, {batches}"
+                                for label, _, strengths in SAMPLER_PENALTIES for s in strengths
+                                for batches in SAMPLERS]
+
+
+def run_sampler(views, n_splits, cache_path=SAMPLER_CACHE, print_fn=print):
+    """Each penalty of :data:`SAMPLER_PENALTIES` with the default batches and with stratified
+    batches, at the same strength, on ``n_splits`` splits of each view; prints the tables and
+    the splits on which the stratified batches give the smaller test gap. Returns the rows."""
+    all_rows = []
+    for name in views:
+        rows = []
+        for seed in range(n_splits):
+            rows += bench.cached_rows(
+                cache_path, f"{name}|{seed}",
+                lambda cached, name=name, seed=seed: sampler_split(name, seed, cached, print_fn),
+                complete=lambda cached: ({r["model"] for r in cached}
+                                         == set(_sampler_model_names())))[0]
+        print_fn(f"\n### {SEED_VIEWS[name]['title']}: stratified batches ({n_splits} splits, "
+                 "mean ± sd)\n")
+        for line in bench.split_summary(rows, SAMPLER_METRICS + ["fit s"], "cross-entropy",
+                                        wins=[("accuracy", ">"), ("DP diff", "<"),
+                                              ("EO diff", "<")], fmt=".4f"):
+            print_fn(line)
+        print_fn("\nstratified against default batches, same penalty and strength "
+                 "(mean difference stratified - default; splits on which stratified is lower):")
+        for label, _, strengths in SAMPLER_PENALTIES:
+            for s in strengths:
+                by = {b: {r["seed"]: r for r in rows if r["model"] == f"{label} s={s:g}, {b}"}
+                      for b in SAMPLERS}
+                cells = []
+                for metric in ("DP diff", "EO diff", "DP jitter", "EO jitter", "accuracy"):
+                    diffs = [by["stratified"][k][metric] - by["default batches"][k][metric]
+                             for k in by["stratified"]]
+                    cells.append(f"{metric} {np.mean(diffs):+.4f} "
+                                 f"({sum(d < 0 for d in diffs)}/{len(diffs)} lower)")
+                print_fn(f"- {label} s={s:g}: " + "; ".join(cells))
+        all_rows += rows
+    return all_rows
+
+
+# --------------------------------------------------------------------------------------------
 # plot
 
 PEER_STYLE = {
@@ -695,12 +828,21 @@ def main(argv=None):
                              "cross-entropy (views: --seed-views)")
     parser.add_argument("--seed-views", nargs="+", choices=list(SEED_VIEWS),
                         default=list(SEED_VIEWS))
+    parser.add_argument("--sampler", action="store_true",
+                        help="DemographicParity and EqualizedOdds with stratified against "
+                             "default batches on 5 splits (views: --sampler-views)")
+    parser.add_argument("--sampler-views", nargs="+", choices=list(SEED_VIEWS),
+                        default=SAMPLER_VIEWS)
     parser.add_argument("--splits", type=int, default=5)
     args = parser.parse_args(argv)
     if args.seed_methods:
         torch.set_num_threads(1)
         warnings.filterwarnings("ignore")
         return run_seed_methods(args.seed_views, args.splits)
+    if args.sampler:
+        torch.set_num_threads(1)
+        warnings.filterwarnings("ignore")
+        return run_sampler(args.sampler_views, args.splits)
     n_repeats = args.repeats if args.repeats is not None else (0 if args.quick else 5)
     views = args.datasets or (QUICK["views"] if args.quick else list(VIEWS))
     plot_path = args.plot or (None if args.quick else PLOT_PATH)
