@@ -56,6 +56,11 @@ cooldown and with its cooldown (``cooldown=0.5``, ``"step"`` and ``"linear"``) o
 Adult 5 %, COMPAS and German, against cross-entropy fitted on the same split (see
 :func:`run_cooldown`; ``--budget "20 epochs"``: without early stopping, so that the cooldown
 runs); results cached in ``benchmarks/results/cooldown.json``.
+
+``--dice-splits N``: instead, the self-adjusting Dice loss at its default (``alpha=0.01``) and
+at the old ``alpha=1`` against cross-entropy, from a random start and from the package's linear
+start, on N splits of Adult 5 %, COMPAS and German (see
+:func:`run_dice`); results cached in ``benchmarks/results/dice.json``.
 """
 
 import os
@@ -83,6 +88,7 @@ from sklearn.model_selection import FixedThresholdClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import QuantileTransformer, SplineTransformer  # noqa: E402
 
+from sklearn_fairloss.losses import SelfAdjustingDiceLoss  # noqa: E402
 from sklearn_fairloss.postprocessing import make_decision_rule  # noqa: E402
 from sklearn_fairloss.weighting import TemperatureSampling, WeightedBatchSampler  # noqa: E402
 
@@ -437,10 +443,82 @@ def run_cooldown(datasets, n_splits, budget="early stopping", cache_path=COOLDOW
     return all_rows
 
 
+# --------------------------------------------------------------------------------------------
+# self-adjusting Dice at its default on repeated splits (issue 15)
+
+DICE_CACHE = bench.ROOT / "benchmarks" / "results" / "dice.json"
+#: (label, FairLossClassifier parameters, added to ``_harness.SEED_METHOD_PARAMS``): the default
+#: alpha=0.01 (since issue 15) and the old alpha=1, whose gradient is zero at p = 0.5 (the
+#: random start's); then cross-entropy and the default from the package's linear start.
+DICE_MODELS = [
+    ("cross_entropy", {}),
+    ("dice (alpha=0.01, default)", dict(loss="dice")),
+    ("dice alpha=1 (old default)", dict(loss=SelfAdjustingDiceLoss(alpha=1.0))),
+    ("cross_entropy, linear start", dict(linear_start=True)),
+    ("dice (alpha=0.01), linear start", dict(loss="dice", linear_start=True)),
+]
+DICE_METRICS = ["AP", "bal acc", "bal acc [balanced]", "ROC AUC", "Brier", "ECE"]
+
+
+def dice_split(name, seed, cached=()):
+    """The rows of one split of :func:`run_dice`: ``cached`` rows kept, missing ones fitted."""
+    data = split(name, seed)
+    done = {r["model"]: r for r in cached}
+    rows = []
+    for label, params in DICE_MODELS:
+        if label in done:
+            rows.append(done[label])
+            continue
+        clf, seconds = bench.timed(lambda params=params: bench.fair_loss(
+            DATASETS[name]["dataset"], **{**bench.SEED_METHOD_PARAMS, **params}).fit(
+            data["X_tr"], data["y_tr"]))
+        proba = clf.predict_proba(data["X_te"])
+        balanced = with_decision(clf, "balanced").predict(data["X_te"])
+        rows.append({"model": label, "seed": seed, "epochs": int(clf.n_iter_),
+                     **bench.evaluate(data["y_te"], proba.argmax(axis=1), proba,
+                                      [m for m in DICE_METRICS if "[" not in m], seconds),
+                     "bal acc [balanced]": bench.METRICS["bal acc"](data["y_te"], balanced,
+                                                                    proba, None)})
+    return rows
+
+
+def run_dice(datasets, n_splits, cache_path=DICE_CACHE, print_fn=print):
+    """Per data set and split: cross-entropy and the :data:`DICE_MODELS` rows
+    (``_harness.SEED_METHOD_PARAMS`` unless the row says "linear start"); ``bal acc`` of the
+    argmax decision, ``[balanced]`` of the prior-corrected one (``decision="balanced"``). Prints
+    one table per start, each against cross-entropy from that start; returns the rows."""
+    all_rows = []
+    for name in datasets:
+        rows = []
+        for seed in range(n_splits):
+            split_rows, computed = bench.cached_rows(
+                cache_path, f"{name}|{seed}",
+                lambda cached, name=name, seed=seed: dice_split(name, seed, cached),
+                complete=lambda rows: [r["model"] for r in rows] == [m for m, _ in DICE_MODELS])
+            if computed:
+                print_fn(f"# {name} split {seed}: AP " + ", ".join(
+                    f"{r['model']} {r['AP']:.4f}" for r in split_rows), flush=True)
+            rows += split_rows
+        for start, baseline in (("random start", "cross_entropy"),
+                                ("linear start", "cross_entropy, linear start")):
+            mine = [r for r in rows if ("linear start" in r["model"]) == (start == "linear start")]
+            print_fn(f"\n### {DATASETS[name]['title']}: self-adjusting Dice, {start} "
+                     f"({n_splits} splits, mean ± sd)\n")
+            for line in bench.split_summary(
+                    mine, DICE_METRICS + ["epochs", "fit s"], baseline,
+                    wins=[("AP", ">"), ("bal acc [balanced]", ">"), ("Brier", "<")]):
+                print_fn(line)
+        all_rows += [dict(r, dataset=name) for r in rows]
+    return all_rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cooldown-splits", type=int, default=0,
                         help="temperature sampling and its cooldown on this many splits "
+                             "instead")
+    parser.add_argument("--dice-splits", type=int, default=0,
+                        help="self-adjusting Dice (default and old alpha) on this many splits "
                              "instead")
     parser.add_argument("--budget", choices=list(BUDGETS), default="early stopping",
                         help="training budget of the cooldown rows")
@@ -459,6 +537,9 @@ def main():
     if args.cooldown_splits:
         run_cooldown(args.datasets or ["compas", "german", "adult5"], args.cooldown_splits,
                      args.budget)
+        return
+    if args.dice_splits:
+        run_dice(args.datasets or ["compas", "german", "adult5"], args.dice_splits)
         return
 
     # one untimed fit first, so that torch's start-up cost is not charged to the first row
