@@ -15,8 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from .._docstrings import doc_filler
+
 __all__ = ["BoundEstimate", "certify_group_thresholds", "certifying_fraction",
-           "rate_gap_upper_bound"]
+           "fill_doc", "rate_gap_upper_bound"]
+
+#: The citations of the certificate, shared by the docstrings that use it.
+fill_doc = doc_filler({"certificate_references": """\
+References
+----------
+.. [1] Agresti, A. and Caffo, B. (2000). "Simple and Effective Confidence Intervals for
+   Proportions and Differences of Proportions Result from Adding Two Successes and Two
+   Failures." The American Statistician 54(4), 280-288.
+.. [2] Thomas, P. S., Castro da Silva, B., Barto, A. G., Giguere, S., Brun, Y. and
+   Brunskill, E. (2019). "Preventing undesirable behavior of intelligent machines."
+   Science 366(6468), 999-1004."""})
 
 #: The certifying (held-out) split is made large enough that the margin of its two smallest
 #: groups is at most this share of the bound (at the data's positive rate; 1/2 for TPR and
@@ -42,6 +55,7 @@ class BoundEstimate:
         return self.value + self.margin
 
 
+@fill_doc
 def rate_gap_upper_bound(pred, y, group_sets, sample_weight=None,
                          conditions=("all",), confidence=0.9):
     r"""A fairness difference of hard predictions and its upper confidence bound.
@@ -78,14 +92,7 @@ def rate_gap_upper_bound(pred, y, group_sets, sample_weight=None,
     -------
     BoundEstimate
 
-    References
-    ----------
-    .. [1] Agresti, A. and Caffo, B. (2000). "Simple and Effective Confidence Intervals for
-       Proportions and Differences of Proportions Result from Adding Two Successes and Two
-       Failures." The American Statistician 54(4), 280-288.
-    .. [2] Thomas, P. S., Castro da Silva, B., Barto, A. G., Giguere, S., Brun, Y. and
-       Brunskill, E. (2019). "Preventing undesirable behavior of intelligent machines."
-       Science 366(6468), 999-1004.
+    {certificate_references}
 
     Examples
     --------

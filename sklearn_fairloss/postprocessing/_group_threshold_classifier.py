@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, c
 
 from .._param_validation import InstanceOf, Options, ParamsValidationMixin, Real, Satisfies
 from .._validation import check_sample_weight, split_sensitive_columns
-from ._certification import _take, certify_group_thresholds, certifying_fraction
+from ._certification import _take, certify_group_thresholds, certifying_fraction, fill_doc
 from ._group_index import encode_groups
 from ._group_thresholds import CONSTRAINTS, UNSEEN_GROUPS, GroupThresholds
 
@@ -26,6 +26,7 @@ def _is_probabilistic_classifier(estimator):
     return hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")
 
 
+@fill_doc
 class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, ClassifierMixin,
                                BaseEstimator):
     """A classifier with one threshold per group, its fairness gap certified below a bound.
@@ -93,16 +94,9 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
     GroupThresholds : the thresholds alone, on any probabilities.
     sklearn_fairloss.FairLossClassifier : ``fairness_bound=`` with a group-blind route too.
 
-    References
-    ----------
-    .. [1] Hardt, M., Price, E. and Srebro, N. (2016). "Equality of Opportunity in Supervised
+    {certificate_references}
+    .. [3] Hardt, M., Price, E. and Srebro, N. (2016). "Equality of Opportunity in Supervised
        Learning." NeurIPS.
-    .. [2] Agresti, A. and Caffo, B. (2000). "Simple and Effective Confidence Intervals for
-       Proportions and Differences of Proportions Result from Adding Two Successes and Two
-       Failures." The American Statistician 54(4), 280-288.
-    .. [3] Thomas, P. S., Castro da Silva, B., Barto, A. G., Giguere, S., Brun, Y. and
-       Brunskill, E. (2019). "Preventing undesirable behavior of intelligent machines."
-       Science 366(6468), 999-1004.
 
     Examples
     --------
