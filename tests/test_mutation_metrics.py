@@ -11,6 +11,7 @@ or the O(n^2) distance correlation of Székely et al. (2007) written out in the 
 
 import inspect
 import re
+import sys
 
 import fairlearn.metrics as flm
 import numpy as np
@@ -411,3 +412,88 @@ def test_weighted_group_metric_keeps_its_keywords():
     assert worst_group_score(recall_score, Y_TRUE, Y_PRED, sensitive_features=GROUP,
                              sample_weight=sw, pos_label=0, zero_division=np.nan) \
         == pytest.approx(1 / 4)
+
+
+def test_one_dimensional_probabilities_need_binary_labels():
+    with pytest.raises(ValueError, match=re.escape(
+            "y_proba is 1-D (positive-class probabilities), so y_true must be binary with "
+            "labels {0, 1} or {-1, 1}, or pos_label must be given; got labels [0, 1, 2].")):
+        M.expected_calibration_error([0, 1, 2], [0.2, 0.5, 0.7])
+    with pytest.raises(ValueError, match=re.escape(
+            "y_proba is 1-D but y_true has 3 labels; pass the (n, k) matrix.")):
+        M.expected_calibration_error([0, 1, 2], [0.2, 0.5, 0.7], pos_label=1)
+
+
+# Equalized odds: the TPR/FPR combination per class -------------------------------------------
+
+# Groups a (rows 0-3) and b (rows 4-7); class 2 is predicted but never true, so its TPR is
+# undefined in every group.
+ODDS_TRUE = [0, 1, 0, 1, 0, 1, 0, 1]
+ODDS_PRED = [0, 1, 2, 1, 0, 0, 0, 2]
+ODDS_GROUP = list("aaaabbbb")
+
+
+def test_equalized_odds_with_a_class_never_true_by_hand():
+    kw = dict(sensitive_features=ODDS_GROUP)
+    # class 0: TPR a 1/2, b 1; FPR a 0, b 1/2     -> gaps 1/2, 1/2; ratios 1/2, 0
+    # class 1: TPR a 1, b 0;   FPR a 0, b 0       -> gaps 1, 0;     ratios 0, 1
+    # class 2: TPR undefined;  FPR a 1/4, b 1/4   -> gaps NaN, 0;   ratios NaN, 1
+    eod = M.equalized_odds_difference
+    assert eod(ODDS_TRUE, ODDS_PRED, **kw) == pytest.approx(1.0)
+    assert eod(ODDS_TRUE, ODDS_PRED, class_agg="mean", **kw) == pytest.approx(1 / 2)
+    # agg="mean": per class 1/2, 1/2, 0 (the undefined TPR left out)
+    assert eod(ODDS_TRUE, ODDS_PRED, agg="mean", **kw) == pytest.approx(1 / 2)
+    assert eod(ODDS_TRUE, ODDS_PRED, agg="mean", class_agg="mean", **kw) \
+        == pytest.approx(1 / 3)
+    eor = M.equalized_odds_ratio
+    # worst case per class: 0, 0, 1
+    assert eor(ODDS_TRUE, ODDS_PRED, **kw) == pytest.approx(0.0)
+    assert eor(ODDS_TRUE, ODDS_PRED, class_agg="mean", **kw) == pytest.approx(1 / 3)
+    # agg="mean": per class 1/4, 1/2, 1
+    assert eor(ODDS_TRUE, ODDS_PRED, agg="mean", **kw) == pytest.approx(1 / 4)
+    assert eor(ODDS_TRUE, ODDS_PRED, agg="mean", class_agg="mean", **kw) \
+        == pytest.approx((1 / 4 + 1 / 2 + 1) / 3)
+    # Equal opportunity: TPR gaps 1/2, 1 (class 2 left out)
+    assert M.equal_opportunity_difference(ODDS_TRUE, ODDS_PRED, class_agg="mean", **kw) \
+        == pytest.approx(3 / 4)
+    with pytest.raises(ValueError, match=re.escape(
+            "agg must be one of ['worst_case', 'mean']; got 'max'.")):
+        eod(ODDS_TRUE, ODDS_PRED, agg="max", **kw)
+
+
+@pytest.mark.parametrize("reference", [flm.equalized_odds_difference,
+                                       flm.equalized_odds_ratio])
+def test_equalized_odds_mean_agg_multiclass_against_fairlearn(reference):
+    metric = getattr(M, reference.__name__)
+    y_true, y_pred, group, _ = _random(8, n_classes=3)
+    per_class = [reference((y_true == c).astype(int), (y_pred == c).astype(int),
+                           sensitive_features=group, agg="mean") for c in range(3)]
+    worst = max(per_class) if "difference" in reference.__name__ else min(per_class)
+    assert metric(y_true, y_pred, sensitive_features=group, agg="mean") \
+        == pytest.approx(worst, abs=1e-12)
+    assert metric(y_true, y_pred, sensitive_features=group, agg="mean", class_agg="mean") \
+        == pytest.approx(np.mean(per_class), abs=1e-12)
+
+
+def test_undefined_metric_warning_and_class_agg_message():
+    message = re.escape("The metric is undefined for every group (no sample of the rate's "
+                        "denominator); returning NaN.")
+    with pytest.warns(UserWarning, match=f"^{message}$"):
+        value = M.equal_opportunity_difference([0, 0], [0, 1], sensitive_features=["a", "b"])
+    assert np.isnan(value)
+    with pytest.raises(ValueError, match=re.escape(
+            "class_agg must be one of ['max', 'mean']; got 'min'.")):
+        M.demographic_parity_difference([0, 1, 2], [0, 1, 1], sensitive_features=list("aba"),
+                                        class_agg="min")
+
+
+@pytest.mark.skipif("mutmut" in sys.modules, reason="mutmut's trampolines add stack frames")
+@pytest.mark.parametrize("metric, y_pred", [
+    (M.equal_opportunity_difference, [0, 1]),   # no positive label: TPR undefined
+    (M.predictive_parity_difference, [0, 0]),   # no positive prediction: precision undefined
+])
+def test_undefined_metric_warning_points_at_the_caller(metric, y_pred):
+    # The warning names the line that called the metric, not the package's wrapper.
+    with pytest.warns(UserWarning, match="undefined for every group") as record:
+        metric([0, 0], y_pred, sensitive_features=["a", "b"])
+    assert record[0].filename == __file__

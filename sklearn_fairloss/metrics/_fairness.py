@@ -127,7 +127,7 @@ def _aggregate_classes(values, class_agg, kind):
     if valid.size == 0:
         warnings.warn(
             "The metric is undefined for every group (no sample of the rate's denominator); "
-            "returning NaN.", UserWarning, stacklevel=3)
+            "returning NaN.", UserWarning, stacklevel=4)
         return float("nan")
     if class_agg == "mean":
         return float(valid.mean())
