@@ -12,14 +12,19 @@ import sklearn
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.model_selection import (
+    StratifiedKFold,
+    cross_val_predict,
+    cross_val_score,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_fairloss.postprocessing import GroupThresholdClassifier
+from sklearn_fairloss.postprocessing import GroupThresholdClassifier, GroupThresholds
 
 
 def _biased(n, seed):
@@ -98,6 +103,40 @@ def test_predict_is_the_group_threshold_applied_by_hand(data, fitted):
     np.testing.assert_array_equal(fitted.predict(X_new, sensitive_features=group_new),
                                   expected)
     assert 0 < rule.tolerance_ <= 0.05
+
+
+def test_thresholds_are_fitted_on_out_of_fold_probabilities(data, fitted):
+    """The thresholds are those of GroupThresholds on 5-fold out-of-fold probabilities of the
+    training rows, recomputed here with scikit-learn's cross_val_predict."""
+    (X, y, group), _ = data
+    train, _ = train_test_split(np.arange(len(y)), test_size=fitted.fairness_validation_fraction_,
+                                stratify=y, random_state=0)
+    train = np.sort(train)
+    oof = cross_val_predict(LogisticRegression(), X[train], y[train], method="predict_proba",
+                            cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    rule = GroupThresholds(tolerance=fitted.group_thresholds_.tolerance_).fit(oof, group[train])
+    np.testing.assert_allclose(fitted.group_thresholds_.thresholds_, rule.thresholds_)
+    in_sample = GroupThresholds(tolerance=fitted.group_thresholds_.tolerance_).fit(
+        fitted.estimator_.predict_proba(X[train]), group[train])
+    assert not np.allclose(in_sample.thresholds_, rule.thresholds_)
+
+
+def test_cross_fitting_keeps_an_overfitting_classifier_within_the_bound(data):
+    """A random forest's probabilities of its own training rows are over-confident: thresholds
+    set on them miss the bound on new rows, thresholds set out of fold meet it."""
+    (X, y, group), (X_new, _, group_new) = data
+    gaps = {}
+    for cv in (None, 5):
+        clf = GroupThresholdClassifier(
+            RandomForestClassifier(n_estimators=30, min_samples_leaf=1, random_state=0),
+            fairness_bound=0.05, cv=cv, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            clf.fit(X, y, sensitive_features=group)
+        pred = clf.predict(X_new[:20000], sensitive_features=group_new[:20000])
+        part = group_new[:20000]
+        gaps[cv] = abs(pred[part == 0].mean() - pred[part == 1].mean())
+    assert gaps[5] <= 0.05 < gaps[None]
 
 
 def test_equal_opportunity_bounds_the_true_positive_rate_gap(data):

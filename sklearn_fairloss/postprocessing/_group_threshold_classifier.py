@@ -5,12 +5,19 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from .._param_validation import InstanceOf, Options, ParamsValidationMixin, Real, Satisfies
+from .._param_validation import (
+    InstanceOf,
+    Integer,
+    Options,
+    ParamsValidationMixin,
+    Real,
+    Satisfies,
+)
 from .._validation import check_sample_weight, split_sensitive_columns
 from ._certification import _take, certify_group_thresholds, certifying_fraction, fill_doc
 from ._group_index import encode_groups
@@ -42,7 +49,8 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
     Deterministic (one threshold per group, no randomisation as in fairlearn's
     ``ThresholdOptimizer``), and ``predict_proba`` is the classifier's own, unchanged.
 
-    The classifier is trained on the rows not held out (it is not refitted on all rows: the
+    The thresholds are fitted on out-of-fold probabilities of the training rows (``cv``); the
+    classifier is trained on the rows not held out (it is not refitted on all rows: the
     certificate is for the fitted model). Groups are needed at ``predict``; a group not seen in
     ``fit`` gets the group-blind threshold 1/2 with a warning (``unseen_groups="global"``) or
     an error.
@@ -61,6 +69,14 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         The confidence of the held-out upper bound.
     validation_fraction : float in (0, 1), default=0.1
         The smallest share of rows held out to certify (more when the groups are small).
+    cv : int or None, default=5
+        The thresholds are fitted on out-of-fold probabilities of the training rows
+        (``cv``-fold cross-fitting, stratified, ``cv`` more fits of the classifier; fewer folds
+        when a class has fewer training rows), because
+        a flexible classifier's probabilities of the rows it was fitted on are over-confident
+        (gradient boosting on a few thousand rows, a random forest) and thresholds set on them
+        do not carry over to new rows. ``None``: the fitted classifier's own probabilities of
+        its training rows (one fit; for an early-stopped or strongly regularised model).
     unseen_groups : {"global", "error"}, default="global"
         At predict, for a group not seen in ``fit``: the threshold 1/2 with a warning, or an
         error.
@@ -122,19 +138,21 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         "fairness_bound": [Real(0, 1, low_open=True, high_open=True)],
         "fairness_confidence": [Real(0.5, 1, low_open=True, high_open=True)],
         "validation_fraction": [Real(0, 1, low_open=True, high_open=True)],
+        "cv": [None, Integer(2)],
         "unseen_groups": [Options(*UNSEEN_GROUPS)],
         "random_state": [None, InstanceOf((int, np.integer, np.random.RandomState),
                                           "an int or a RandomState")],
     }
 
     def __init__(self, estimator, *, constraint="demographic_parity", fairness_bound=0.02,
-                 fairness_confidence=0.9, validation_fraction=0.1, unseen_groups="global",
+                 fairness_confidence=0.9, validation_fraction=0.1, cv=5, unseen_groups="global",
                  random_state=None):
         self.estimator = estimator
         self.constraint = constraint
         self.fairness_bound = fairness_bound
         self.fairness_confidence = fairness_confidence
         self.validation_fraction = validation_fraction
+        self.cv = cv
         self.unseen_groups = unseen_groups
         self.random_state = random_state
 
@@ -193,10 +211,18 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         params = {k: _take(v, train) if _is_per_row(v, n) else v for k, v in fit_params.items()}
         if sample_weight is not None:
             params["sample_weight"] = weights[train]
-        estimator = clone(self.estimator).fit(_take(X, train), classes[codes[train]], **params)
-        proba = estimator.predict_proba(X)
-        positive = int(np.flatnonzero(estimator.classes_ == classes[1])[0])
-        proba = np.column_stack([1 - proba[:, positive], proba[:, positive]])
+        X_train, y_train = _take(X, train), classes[codes[train]]
+        estimator = clone(self.estimator).fit(X_train, y_train, **params)
+        proba = self._positive(estimator, estimator.predict_proba(X), classes)
+        if self.cv is not None:  # the thresholds see probabilities of rows a model did not fit
+            n_splits = min(self.cv, int(np.bincount(codes[train]).min()))
+            if n_splits < 2:
+                raise ValueError(f"cv={self.cv} needs two training rows of each class; use "
+                                 "more data or cv=None.")
+            folds = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+            proba[train] = self._positive(estimator, cross_val_predict(
+                clone(self.estimator), X_train, y_train, cv=folds, method="predict_proba",
+                params=params), classes)
         rule = GroupThresholds(self.constraint, unseen_groups=self.unseen_groups)
         rule, estimate = certify_group_thresholds(
             rule, proba, codes, weights, sensitive, train, held_out, cells,
@@ -217,6 +243,12 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
         return self
+
+    @staticmethod
+    def _positive(estimator, proba, classes):
+        """Both columns of ``proba`` in the order of ``classes`` (binary)."""
+        positive = int(np.flatnonzero(estimator.classes_ == classes[1])[0])
+        return np.column_stack([1 - proba[:, positive], proba[:, positive]])
 
     def predict_proba(self, X):
         """Class probabilities of the fitted classifier (group-blind, unchanged).
