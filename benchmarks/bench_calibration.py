@@ -379,6 +379,10 @@ TERM_FIXED = [
     ("cape warmup=3 n_ce=1", dict(loss=CaPELoss(warmup_epochs=3, n_ce_epochs=1))),
     ("mmce s=1", dict(calibration="mmce")),
     ("dca s=1", dict(calibration="dca")),
+    # Mukhoti et al. report FLSD-53 after temperature scaling; the same for the others
+    ("cross-entropy + temperature", dict(post_calibration="temperature")),
+    ("flsd_53 + temperature", dict(loss="flsd_53", post_calibration="temperature")),
+    ("ensloss + temperature", dict(loss="ensloss", post_calibration="temperature")),
 ]
 #: Rows whose strength is chosen per split on validation rows: label -> (setting name, grid,
 #: parameters of one grid value).
