@@ -116,6 +116,48 @@ def test_factory_metric_multiclass_class_agg(rate, kind, reference):
     assert metric(y_true, y_pred, sensitive_features=group) == pytest.approx(worst, abs=1e-12)
     assert metric(y_true, y_pred, sensitive_features=group, class_agg="mean") \
         == pytest.approx(np.mean(per_class), abs=1e-12)
+    # to_overall: each class's groups against that class's overall rate.
+    per_class = [reference((y_true == c).astype(int), (y_pred == c).astype(int),
+                           sensitive_features=group, method="to_overall") for c in range(3)]
+    assert metric(y_true, y_pred, sensitive_features=group, method="to_overall",
+                  class_agg="mean") == pytest.approx(np.mean(per_class), abs=1e-12)
+
+
+@pytest.mark.parametrize("rate, kind, reference", FACTORY)
+def test_parity_metrics_with_weights_below_one(rate, kind, reference):
+    # Every group's rate denominator is a sum of weights below 1.
+    y_true, y_pred, group, sw = _random(2, n=60)
+    sw = sw / 1000
+    metric = _parity_metric("my_metric", rate, kind, "Summary.", example="0")
+    for method in ("between_groups", "to_overall"):
+        assert metric(y_true, y_pred, sensitive_features=group, sample_weight=sw,
+                      method=method) == pytest.approx(
+            reference(y_true, y_pred, sensitive_features=group, sample_weight=sw,
+                      method=method), abs=1e-12)
+
+
+def test_group_report_negative_rates_against_fairlearn():
+    y_true, y_pred, group, sw = _random(9)
+
+    def error_rate(y, p, sample_weight=None):
+        return 1 - accuracy_score(y, p, sample_weight=sample_weight)
+
+    funcs = {"fnr": flm.false_negative_rate, "tnr": flm.true_negative_rate,
+             "error_rate": error_rate}
+    report = M.group_report(y_true, y_pred, sensitive_features=group, sample_weight=sw,
+                            metrics=list(funcs))
+    mf = flm.MetricFrame(metrics=funcs, y_true=y_true, y_pred=y_pred,
+                         sensitive_features=group,
+                         sample_params={k: {"sample_weight": sw} for k in funcs})
+    np.testing.assert_allclose(report.loc[list(mf.by_group.index), list(funcs)].to_numpy(),
+                               mf.by_group.to_numpy(dtype=float), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(report.loc["overall", list(funcs)].to_numpy(dtype=float),
+                               mf.overall.to_numpy(dtype=float), atol=1e-12, rtol=0)
+    # A group without positives has an undefined FNR and TPR (NaN): b below.
+    report = M.group_report([1, 1, 0, 0], [1, 0, 0, 1], sensitive_features=list("aabb"),
+                            metrics=["fnr", "tpr"])
+    assert report.loc["a", "fnr"] == 0.5 and report.loc["overall", "tpr"] == 0.5
+    assert np.isnan(report.loc["b", "fnr"]) and np.isnan(report.loc["b", "tpr"])
 
 
 # check_sensitive_features ------------------------------------------------------------------
@@ -191,9 +233,17 @@ def test_jsd_small_cases_by_hand():
     # A group of one row counts: a = (1, 0), b = (0, 1) -> 1 bit.
     assert jensen_shannon_divergence([0.1, 0.9], sensitive_features=["a", "b"],
                                      n_bins=2) == pytest.approx(1.0)
-    # A group of weight 0 is left out: a and b agree, c (weight 0) would differ.
+    # A group of weight 0 is left out: a and b agree, c (weight 0) would differ; with the
+    # weightless group first, b = (1, 0) and c = (0, 1) are disjoint: 1 bit; to overall
+    # (1/2, 1/2), M = (3/4, 1/4): JS = (log2(4/3) + (log2(2/3) + 1) / 2) / 2.
     assert jensen_shannon_divergence([0.1, 0.1, 0.9], sensitive_features=list("abc"),
                                      n_bins=2, sample_weight=[1, 1, 0]) == 0.0
+    for method in ("between_groups", "to_overall"):
+        assert jensen_shannon_divergence([0.9, 0.1, 0.9], sensitive_features=list("abc"),
+                                         n_bins=2, sample_weight=[0, 1, 1],
+                                         method=method) == pytest.approx(
+            1.0 if method == "between_groups"
+            else (np.log2(4 / 3) + (np.log2(2 / 3) + 1) / 2) / 2)
     # Constant scores outside [0, 1]: one bin, no divergence; a single group: 0.
     assert jensen_shannon_divergence([3.0, 3.0, 3.0], sensitive_features=list("aab")) == 0.0
     assert jensen_shannon_divergence([0.1, 0.9], sensitive_features=["a", "a"]) == 0.0
