@@ -427,10 +427,22 @@ def test_group_report_bootstrap_with_a_group_missing_from_a_resample():
     y_pred = [0, 1] * 5 + [1, 1] * 5 + [1]
     group = ["a"] * 10 + ["b"] * 10 + ["z"]
     report = M.group_report(y_true, y_pred, sensitive_features=group,
-                            metrics={"acc": accuracy_score}, n_bootstrap=30, random_state=0)
+                            metrics={"acc": accuracy_score, "accuracy": "accuracy"},
+                            n_bootstrap=30, random_state=0)
     # a: all right; b: rows 0, 2, ... wrong (5 of 10); z: right.
-    assert report.loc[["a", "b", "z"], "acc"].tolist() == [1.0, 0.5, 1.0]
-    assert report.loc["z", "acc_ci_low"] == report.loc["z", "acc_ci_high"] == 1.0
+    for name in ("acc", "accuracy"):
+        assert report.loc[["a", "b", "z"], name].tolist() == [1.0, 0.5, 1.0]
+        assert report.loc["z", f"{name}_ci_low"] == report.loc["z", f"{name}_ci_high"] == 1.0
+
+
+def test_weighted_counts_when_the_last_group_lacks_the_last_label():
+    # Group b never predicts 1 and holds no true 1: its (b, 1) cells are empty.
+    y_true, y_pred, group, sw = [0, 1, 0, 0], [1, 1, 0, 0], list("aabb"), [1, 2, 1, 1]
+    # selection rates a (1 + 2) / 3 = 1, b 0; TPR a 1, b undefined
+    assert M.demographic_parity_difference(y_true, y_pred, sensitive_features=group,
+                                           sample_weight=sw) == 1.0
+    assert M.equal_opportunity_difference(y_true, y_pred, sensitive_features=group,
+                                          sample_weight=sw) == 0.0
 
 
 # Probability checks shared by the calibration metrics ---------------------------------------
@@ -547,3 +559,18 @@ def test_undefined_metric_warning_points_at_the_caller(metric, y_pred):
     with pytest.warns(UserWarning, match="undefined for every group") as record:
         metric([0, 0], y_pred, sensitive_features=["a", "b"])
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("dask_arg", ["y_true", "y_pred", "sensitive_features",
+                                      "sample_weight"])
+@pytest.mark.parametrize("name", ["demographic_parity_difference", "equalized_odds_ratio",
+                                  "error_rate_parity_difference"])
+def test_one_dask_argument_among_numpy_ones_is_refused(dask_arg, name):
+    da = pytest.importorskip("dask.array")
+    y_true, y_pred, group, sw = _random(10, n=40)
+    args = dict(y_true=y_true, y_pred=y_pred, sensitive_features=group, sample_weight=sw)
+    args[dask_arg] = da.from_array(np.asarray(args[dask_arg]), chunks=20)
+    other = "y_true" if dask_arg != "y_true" else "y_pred"
+    with pytest.raises(ValueError, match=f"^{dask_arg} is a Dask collection but {other} is "
+                                         "not: pass every per-row input as Dask"):
+        getattr(M, name)(args.pop("y_true"), args.pop("y_pred"), **args)
