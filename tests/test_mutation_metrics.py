@@ -429,10 +429,27 @@ def test_group_report_bootstrap_with_a_group_missing_from_a_resample():
     report = M.group_report(y_true, y_pred, sensitive_features=group,
                             metrics={"acc": accuracy_score, "accuracy": "accuracy"},
                             n_bootstrap=30, random_state=0)
+    weighted = M.group_report(y_true, y_pred, sensitive_features=group,
+                              metrics={"acc": accuracy_score, "accuracy": "accuracy"},
+                              sample_weight=np.full(21, 2.0), n_bootstrap=30, random_state=0)
     # a: all right; b: rows 0, 2, ... wrong (5 of 10); z: right.
     for name in ("acc", "accuracy"):
-        assert report.loc[["a", "b", "z"], name].tolist() == [1.0, 0.5, 1.0]
-        assert report.loc["z", f"{name}_ci_low"] == report.loc["z", f"{name}_ci_high"] == 1.0
+        for table in (report, weighted):
+            assert table.loc[["a", "b", "z"], name].tolist() == [1.0, 0.5, 1.0]
+            assert table.loc["z", f"{name}_ci_low"] == table.loc["z", f"{name}_ci_high"] == 1.0
+
+
+def test_group_report_bootstrap_keeps_a_rare_class():
+    # Class 2 occurs once, so many resamples lack it; its column stays.
+    y_true = [0, 1, 2, 0, 1, 0, 1, 0, 1, 0]
+    y_pred = [0, 1, 2, 0, 1, 1, 1, 0, 0, 0]
+    group = list("aaaaabbbbb")
+    report = M.group_report(y_true, y_pred, sensitive_features=group,
+                            metrics=["selection_rate"], n_bootstrap=20, random_state=0)
+    # class 0: a rows 0, 3 -> 2/5, b rows 7, 8, 9 -> 3/5; class 2: a 1/5, b 0
+    assert report.loc[["a", "b"], "selection_rate[0]"].tolist() == pytest.approx([0.4, 0.6])
+    assert report.loc[["a", "b"], "selection_rate[2]"].tolist() == pytest.approx([0.2, 0.0])
+    assert report.loc["b", "selection_rate[2]_ci_high"] == 0.0
 
 
 def test_weighted_counts_when_the_last_group_lacks_the_last_label():
