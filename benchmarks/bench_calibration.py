@@ -36,7 +36,8 @@ against the same network without calibration and with temperature scaling (see
 
 ``--term-splits N``: instead, the calibration training terms (label smoothing, FLSD-53,
 EnsLoss, CaPE, MMCE, DCA; defaults, and strengths chosen on validation rows inside the training
-rows) against cross-entropy on N splits, with the maximum calibration error and Murphy's Brier
+rows; cross-entropy followed by temperature scaling and by isotonic regression) against
+cross-entropy on N splits, with the maximum calibration error and Murphy's Brier
 decomposition (see :func:`run_terms`); each model cached in
 ``benchmarks/results/calibration_terms.json``.
 
@@ -383,6 +384,8 @@ TERM_FIXED = [
     ("cross-entropy + temperature", dict(post_calibration="temperature")),
     ("flsd_53 + temperature", dict(loss="flsd_53", post_calibration="temperature")),
     ("ensloss + temperature", dict(loss="ensloss", post_calibration="temperature")),
+    # the package's non-parametric post-hoc calibrator, on the same held-out rows
+    ("cross-entropy + isotonic", dict(post_calibration="isotonic")),
 ]
 #: Rows whose strength is chosen per split on validation rows: label -> (setting name, grid,
 #: parameters of one grid value).
