@@ -15,9 +15,11 @@ import torch
 
 from sklearn_fairloss.calibration import CaPELoss, EnsLoss
 from sklearn_fairloss.losses import (
+    AdaptiveLDRKLLoss,
     AnyLoss,
     ClassBalancedLoss,
     LDAMLoss,
+    LDRKLLoss,
     MannWhitneyLoss,
     SampleDependentFocalLoss,
     SelfAdjustingDiceLoss,
@@ -361,3 +363,36 @@ def test_cape_float32_scores_are_read_in_float64(method):
     assert got.dtype == torch.float32
     expected = loss.empirical_probabilities(at.double()).float()
     torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+# LDR-KL and ALDR-KL (Zhu et al. 2023) ------------------------------------------------------
+
+def test_ldr_kl_defaults_are_margin_one_and_lambda_one():
+    # gaps (0, 1, 1) for y = 0 and zero logits: log((1 + 2 e) / 3) with margin 1, lambda 1
+    logits, y = torch.zeros(1, 3, dtype=torch.float64), torch.tensor([0])
+    assert float(LDRKLLoss()(logits, y)) == pytest.approx(math.log((1 + 2 * math.e) / 3),
+                                                         abs=1e-12)
+
+
+@pytest.mark.parametrize("lam, alpha", [(0.5, 3.0), (2.0, 1.5)])
+def test_aldr_kl_value_with_the_quadratic_penalty(lam, alpha):
+    """The ALDR-KL value written out in NumPy: the authors' update of lambda_i (20 steps from
+    lambda), then lambda_i log(mean_k exp(d_k / lambda_i)) - alpha log K / (2 lambda)
+    (lambda_i - lambda)^2."""
+    z = np.array([[3.0, 0.0, -1.0], [0.2, 0.1, 0.0], [-2.0, 4.0, 1.0]])
+    y = np.array([2, 0, 1])
+    margin, k = 1.0, 3
+    d = margin * (1 - np.eye(k)[y]) + z - z[np.arange(3), y][:, None]
+    lam_i = np.full(3, lam)
+    for _ in range(20):
+        q = np.exp(d / lam_i[:, None])
+        q /= q.sum(1, keepdims=True)
+        kl = np.sum(q * np.log(q * k), axis=1)
+        lam_i = lam * (1 - kl / (alpha * np.log(k)))
+    expected = (lam_i * np.log(np.mean(np.exp(d / lam_i[:, None]), axis=1))
+                - alpha * np.log(k) / (2 * lam) * (lam_i - lam) ** 2)
+    assert np.all(lam_i < lam - 0.01)  # the penalty is not zero
+    loss = AdaptiveLDRKLLoss(margin=margin, lam=lam, alpha=alpha)
+    got = loss.per_sample_loss(torch.tensor(z), torch.tensor(y)).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
