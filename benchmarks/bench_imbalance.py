@@ -61,6 +61,12 @@ runs); results cached in ``benchmarks/results/cooldown.json``.
 at the old ``alpha=1`` against cross-entropy, from a random start and from the package's linear
 start, on N splits of Adult 5 %, COMPAS and German (see
 :func:`run_dice`); results cached in ``benchmarks/results/dice.json``.
+
+``--threshold-splits N``: instead, the decision rules of one cross-entropy network on N splits
+of Adult 5 % (``Argmax``, the ``balanced`` rule, ``FixedThreshold`` at the training prior, and
+``TunedThreshold`` for balanced accuracy and for F1, tuned by the estimator on its held-out
+early-stopping rows; see :func:`run_thresholds`); results cached in
+``benchmarks/results/thresholds.json``.
 """
 
 import os
@@ -512,6 +518,72 @@ def run_dice(datasets, n_splits, cache_path=DICE_CACHE, print_fn=print):
     return all_rows
 
 
+# --------------------------------------------------------------------------------------------
+# decision rules of one network on repeated splits (issue 15)
+
+THRESHOLD_CACHE = bench.ROOT / "benchmarks" / "results" / "thresholds.json"
+THRESHOLD_METRICS = ["bal acc", "F1", "pos rate", "AP", "ROC AUC", "Brier"]
+#: (row label, ``decision``) applied to the network fitted with ``decision="balanced_accuracy"``
+#: (``None``: its own tuned threshold; ``"prior"``: ``FixedThreshold`` at the training prior of
+#: the positive class); ``[tuned F1]`` is a second fit with ``decision="f1"``.
+THRESHOLD_RULES = [("[argmax]", "argmax"), ("[balanced]", "balanced"),
+                   ("[fixed prior]", "prior"), ("[tuned BA]", None)]
+THRESHOLD_MODELS = [label for label, _ in THRESHOLD_RULES] + ["[tuned F1]"]
+
+
+def threshold_split(name, seed):
+    """The rows of one split of :func:`run_thresholds`: cross-entropy
+    (``_harness.SEED_METHOD_PARAMS``) under each decision rule; a tuned threshold is chosen by
+    ``fit`` on the held-out early-stopping rows, never on the test rows."""
+    data = split(name, seed)
+    prior = float(data["y_tr"].mean())
+    fits = {}
+    for decision in ("balanced_accuracy", "f1"):
+        fits[decision] = bench.timed(lambda decision=decision: bench.fair_loss(
+            DATASETS[name]["dataset"], **bench.SEED_METHOD_PARAMS, decision=decision).fit(
+            data["X_tr"], data["y_tr"]))
+    rows = []
+    for label in THRESHOLD_MODELS:
+        decision = dict(THRESHOLD_RULES).get(label)
+        clf, seconds = fits["f1" if label == "[tuned F1]" else "balanced_accuracy"]
+        rule = clf if decision is None else with_decision(clf, prior if decision == "prior"
+                                                          else decision)
+        proba = clf.predict_proba(data["X_te"])
+        rows.append({"model": label, "seed": seed, "epochs": int(clf.n_iter_),
+                     "threshold": float(rule.threshold_) if rule.threshold_ is not None
+                     else float("nan"),
+                     **bench.evaluate(data["y_te"], rule.predict(data["X_te"]), proba,
+                                      THRESHOLD_METRICS, seconds)})
+    # training does not depend on ``decision`` (same early-stopping split and seed)
+    rows[-1]["same network"] = float(np.allclose(
+        fits["f1"][0].predict_proba(data["X_te"]),
+        fits["balanced_accuracy"][0].predict_proba(data["X_te"]), atol=1e-6))
+    return rows
+
+
+def run_thresholds(datasets, n_splits, cache_path=THRESHOLD_CACHE, print_fn=print):
+    """Per data set and split: the :data:`THRESHOLD_MODELS` rows, each against ``[argmax]`` on
+    the same split. Prints the tables; returns the rows."""
+    all_rows = []
+    for name in datasets:
+        rows = bench.cached_splits(
+            cache_path, lambda seed, name=name: f"{name}|{seed}", n_splits,
+            lambda seed, name=name: threshold_split(name, seed),
+            progress=lambda seed, rows, name=name: f"# {name} split {seed}: bal acc "
+            + ", ".join(f"{r['model']} {r['bal acc']:.4f}" for r in rows), print_fn=print_fn)
+        print_fn(f"\n### {DATASETS[name]['title']}: decision rules of one cross-entropy "
+                 f"network ({n_splits} splits, mean ± sd)\n")
+        for line in bench.split_summary(
+                rows, THRESHOLD_METRICS + ["threshold", "epochs"], "[argmax]", fmt=".4f",
+                wins=[("bal acc", ">"), ("F1", ">")]):
+            print_fn(line)
+        same = [r["same network"] for r in rows if "same network" in r]
+        print_fn(f"\n[tuned F1] fit = [tuned BA] fit (same probabilities) on "
+                 f"{int(sum(same))}/{len(same)} splits")
+        all_rows += [dict(r, dataset=name) for r in rows]
+    return all_rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cooldown-splits", type=int, default=0,
@@ -520,6 +592,9 @@ def main():
     parser.add_argument("--dice-splits", type=int, default=0,
                         help="self-adjusting Dice (default and old alpha) on this many splits "
                              "instead")
+    parser.add_argument("--threshold-splits", type=int, default=0,
+                        help="the decision rules of one network on this many splits of "
+                             "Adult 5 %% instead")
     parser.add_argument("--budget", choices=list(BUDGETS), default="early stopping",
                         help="training budget of the cooldown rows")
     parser.add_argument("--quick", action="store_true",
@@ -540,6 +615,9 @@ def main():
         return
     if args.dice_splits:
         run_dice(args.datasets or ["compas", "german", "adult5"], args.dice_splits)
+        return
+    if args.threshold_splits:
+        run_thresholds(args.datasets or ["adult5"], args.threshold_splits)
         return
 
     # one untimed fit first, so that torch's start-up cost is not charged to the first row
