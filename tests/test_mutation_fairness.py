@@ -15,6 +15,7 @@ from sklearn_fairloss.fairness import (
     DistanceCovariance,
     EqualizedOdds,
     EqualOpportunity,
+    FairIdentityScaling,
 )
 
 # binary: p1 and labels of two groups; soft rates are weighted means of p1
@@ -156,3 +157,83 @@ def test_jdcov_with_an_attribute_constant_in_the_batch():
     coords = np.eye(3)[race] / np.sqrt(2)
     assert float(value) == pytest.approx(2.0 * _single_attribute_reference(probs, coords),
                                          rel=1e-9)
+
+
+# Fair identity scaling (FIS, Luo et al. 2024) ----------------------------------------------
+
+def _fis_by_hand(loss, statistic, weights=None, coef=0.5, temperature=1.0):
+    """s_i = (1 - c) exp(l_i / T) / Z_ind + c exp(d_g(i) / T) / Z_grp, each part averaging 1
+    under the row weights."""
+    loss, statistic = np.asarray(loss, float), np.asarray(statistic, float)
+    pi = np.ones(len(loss)) if weights is None else np.asarray(weights, float)
+    pi = pi / pi.sum()
+
+    def part(v):
+        e = np.exp(v / temperature)
+        return e / np.sum(pi * e)
+
+    return (1 - coef) * part(loss) + coef * part(statistic)
+
+
+def test_fis_w2_by_hand_with_a_one_row_group():
+    # Group 0: losses 0, 1; group 1: one row, loss 2. The group-balanced mixture: 0 (1/4),
+    # 1 (1/4), 2 (1/2). W2^2 / 2 from the quantile functions on (0, 1/4], (1/4, 1/2],
+    # (1/2, 1]: group 0's quantiles 0, 0, 1 against the mixture's 0, 1, 2:
+    # (0 + 1/4 + 1/2) / 2 = 3/8; group 1's 2, 2, 2: (4/4 + 1/4 + 0) / 2 = 5/8.
+    loss = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    group = torch.tensor([[0], [0], [1]])
+    got = FairIdentityScaling(group_statistic="w2").row_weights(loss, torch.tensor([0, 1, 0]),
+                                                                group)
+    expected = _fis_by_hand([0, 1, 2], [3 / 8, 3 / 8, 5 / 8])
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
+
+
+def test_fis_wasserstein_statistic_against_scipy():
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(0)
+    loss = rng.gamma(2.0, 0.5, 30)
+    codes = np.repeat([0, 1, 2], [8, 12, 10])
+    d = [wasserstein_distance(loss[codes == g], loss) for g in range(3)]
+    got = FairIdentityScaling(group_statistic="wasserstein").row_weights(
+        torch.tensor(loss), torch.zeros(30, dtype=torch.long), torch.tensor(codes)[:, None])
+    np.testing.assert_allclose(got.numpy(), _fis_by_hand(loss, np.array(d)[codes]), rtol=0,
+                               atol=1e-10)
+
+
+def test_fis_mean_statistic_with_small_weights():
+    # Weights summing to 0.4 (< 1): the multipliers still follow the formula.
+    loss = np.array([0.2, 0.4, 1.0, 1.2])
+    w = np.array([0.1, 0.05, 0.15, 0.1])
+    codes = np.array([0, 0, 1, 1])
+    means = np.array([(0.02 + 0.02) / 0.15, (0.15 + 0.12) / 0.25])
+    got = FairIdentityScaling(group_statistic="mean", temperature=0.5).row_weights(
+        torch.tensor(loss), torch.tensor([0, 1, 0, 1]), torch.tensor(codes)[:, None],
+        sample_weight=torch.tensor(w))
+    np.testing.assert_allclose(got.numpy(), _fis_by_hand(loss, means[codes], w,
+                                                         temperature=0.5), rtol=0, atol=1e-6)
+
+
+def test_fis_sinkhorn_on_losses_within_a_spread_below_one():
+    geomloss = pytest.importorskip("geomloss")
+    sinkhorn = geomloss.SamplesLoss(loss="sinkhorn", p=2, blur=0.1)
+    loss = torch.tensor([0.1, 0.3, 0.5, 0.6], dtype=torch.float64)  # spread 0.5
+    codes = torch.tensor([0, 0, 1, 1])
+    # the authors' statistic: each group's losses against the group-balanced mixture
+    mixture_w = torch.full((4,), 0.25, dtype=torch.float64)
+    d = [float(sinkhorn(torch.full((2,), 0.5, dtype=torch.float64), loss[codes == g][:, None],
+                        mixture_w, loss[:, None])) for g in (0, 1)]
+    assert min(d) > 1e-4
+    got = FairIdentityScaling(group_statistic="sinkhorn").row_weights(
+        loss, torch.tensor([0, 1, 0, 1]), codes[:, None])
+    np.testing.assert_allclose(got.numpy(), _fis_by_hand(loss.numpy(), np.array(d)[codes]),
+                               rtol=0, atol=1e-8)
+
+
+def test_fis_warmup_default_is_the_documented_zero():
+    import inspect
+
+    assert "warmup : int, default=0\n" in FairIdentityScaling.__doc__
+    assert inspect.signature(FairIdentityScaling).parameters["warmup"].default == 0
+    assert FairIdentityScaling().warmup == 0
+
