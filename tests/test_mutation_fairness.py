@@ -16,6 +16,7 @@ from sklearn_fairloss.fairness import (
     EqualizedOdds,
     EqualOpportunity,
     FairIdentityScaling,
+    WorstGroupLoss,
 )
 
 # binary: p1 and labels of two groups; soft rates are weighted means of p1
@@ -236,4 +237,41 @@ def test_fis_warmup_default_is_the_documented_zero():
     assert "warmup : int, default=0\n" in FairIdentityScaling.__doc__
     assert inspect.signature(FairIdentityScaling).parameters["warmup"].default == 0
     assert FairIdentityScaling().warmup == 0
+
+
+# Group DRO (Sagawa et al. 2020) ------------------------------------------------------------
+
+def test_group_dro_default_step_and_warmup():
+    # One exponentiated-gradient step with the documented eta = 0.01 from q = (1/2, 1/2):
+    # group means 1 and 3 -> q_1 = exp(0.03) / (exp(0.01) + exp(0.03)).
+    dro = WorstGroupLoss()
+    assert dro.step_size == 0.01 and dro.warmup == 0
+    assert "warmup : int, default=0\n" in WorstGroupLoss.__doc__
+    dro.set_groups([2])
+    dro.update(torch.tensor([1.0, 1.0, 3.0], dtype=torch.float64), torch.zeros(3),
+               torch.tensor([[0], [0], [1]]))
+    q1 = np.exp(0.03) / (np.exp(0.01) + np.exp(0.03))
+    np.testing.assert_allclose(dro.group_weights_.numpy(), [1 - q1, q1], rtol=0, atol=1e-7)
+
+
+def test_group_dro_multipliers_with_an_absent_group_and_small_weights():
+    # Three groups, q = 1/3 each; the batch holds groups 0 (two rows) and 1 (one row), every
+    # row of weight 0.2 (total 0.6 < 1). s_g = q_g W / (W_g sum_{present} q):
+    # s_0 = (1/3) 0.6 / (0.4 * 2/3) = 3/4, s_1 = (1/3) 0.6 / (0.2 * 2/3) = 3/2.
+    dro = WorstGroupLoss().set_groups([3])
+    got = dro.row_weights(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), torch.zeros(3),
+                          torch.tensor([[0], [0], [1]]),
+                          sample_weight=torch.full((3,), 0.2, dtype=torch.float64))
+    np.testing.assert_allclose(got.numpy(), [0.75, 0.75, 1.5], rtol=0, atol=1e-12)
+
+
+def test_group_dro_messages():
+    with pytest.raises(ValueError, match="^numeric has 2 entries but n_groups has 1; give "
+                                         "one per attribute.$"):
+        WorstGroupLoss().set_groups([3], numeric=[True, False])
+    dro = WorstGroupLoss(adjustment=1.0).set_groups([2])
+    with pytest.raises(ValueError, match="^adjustment > 0 needs the training group sizes: "
+                                         "call set_group_counts with the training rows' "
+                                         "group codes first.$"):
+        dro.update(torch.tensor([1.0, 2.0]), torch.zeros(2), torch.tensor([[0], [1]]))
 
