@@ -67,6 +67,10 @@ of Adult 5 % (``Argmax``, the ``balanced`` rule, ``FixedThreshold`` at the train
 ``TunedThreshold`` for balanced accuracy and for F1, tuned by the estimator on its held-out
 early-stopping rows; see :func:`run_thresholds`); results cached in
 ``benchmarks/results/thresholds.json``.
+
+``--loss-splits N``: instead, ``class_balanced`` and ``aldr_kl`` at their defaults against
+cross-entropy on N splits of Adult 5 % (see :func:`run_losses`); results cached in
+``benchmarks/results/imbalance_losses.json``.
 """
 
 import os
@@ -466,12 +470,13 @@ DICE_MODELS = [
 DICE_METRICS = ["AP", "bal acc", "bal acc [balanced]", "ROC AUC", "Brier", "ECE"]
 
 
-def dice_split(name, seed, cached=()):
-    """The rows of one split of :func:`run_dice`: ``cached`` rows kept, missing ones fitted."""
+def dice_split(name, seed, cached=(), models=DICE_MODELS):
+    """The rows of one split of :func:`run_dice` (or of :func:`run_losses` with its
+    ``models``): ``cached`` rows kept, missing ones fitted."""
     data = split(name, seed)
     done = {r["model"]: r for r in cached}
     rows = []
-    for label, params in DICE_MODELS:
+    for label, params in models:
         if label in done:
             rows.append(done[label])
             continue
@@ -584,6 +589,38 @@ def run_thresholds(datasets, n_splits, cache_path=THRESHOLD_CACHE, print_fn=prin
     return all_rows
 
 
+# --------------------------------------------------------------------------------------------
+# the class-prior losses of the seed-0 table on repeated splits (issue 15)
+
+LOSS_CACHE = bench.ROOT / "benchmarks" / "results" / "imbalance_losses.json"
+#: (label, FairLossClassifier parameters, added to ``_harness.SEED_METHOD_PARAMS``), defaults.
+LOSS_MODELS = [("cross_entropy", {}), ("class_balanced", dict(loss="class_balanced")),
+               ("aldr_kl", dict(loss="aldr_kl"))]
+
+
+def run_losses(datasets, n_splits, cache_path=LOSS_CACHE, print_fn=print):
+    """Per data set and split: cross-entropy and the :data:`LOSS_MODELS` rows at their
+    defaults (``_harness.SEED_METHOD_PARAMS``), the metrics of :func:`run_dice`. Prints the
+    tables; returns the rows."""
+    all_rows = []
+    for name in datasets:
+        rows = bench.cached_splits(
+            cache_path, lambda seed, name=name: f"{name}|{seed}", n_splits,
+            lambda seed, name=name: dice_split(name, seed, models=LOSS_MODELS),
+            progress=lambda seed, rows, name=name: f"# {name} split {seed}: bal acc "
+            "[balanced] " + ", ".join(f"{r['model']} {r['bal acc [balanced]']:.4f}"
+                                      for r in rows), print_fn=print_fn)
+        print_fn(f"\n### {DATASETS[name]['title']}: class-prior losses ({n_splits} splits, "
+                 "mean ± sd)\n")
+        for line in bench.split_summary(
+                rows, DICE_METRICS + ["epochs", "fit s"], "cross_entropy", fmt=".4f",
+                wins=[("bal acc [balanced]", ">"), ("bal acc", ">"), ("AP", ">"),
+                      ("Brier", "<")]):
+            print_fn(line)
+        all_rows += [dict(r, dataset=name) for r in rows]
+    return all_rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cooldown-splits", type=int, default=0,
@@ -595,6 +632,9 @@ def main():
     parser.add_argument("--threshold-splits", type=int, default=0,
                         help="the decision rules of one network on this many splits of "
                              "Adult 5 %% instead")
+    parser.add_argument("--loss-splits", type=int, default=0,
+                        help="class_balanced and aldr_kl against cross-entropy on this many "
+                             "splits of Adult 5 %% instead")
     parser.add_argument("--budget", choices=list(BUDGETS), default="early stopping",
                         help="training budget of the cooldown rows")
     parser.add_argument("--quick", action="store_true",
@@ -618,6 +658,9 @@ def main():
         return
     if args.threshold_splits:
         run_thresholds(args.datasets or ["adult5"], args.threshold_splits)
+        return
+    if args.loss_splits:
+        run_losses(args.datasets or ["adult5"], args.loss_splits)
         return
 
     # one untimed fit first, so that torch's start-up cost is not charged to the first row
