@@ -591,3 +591,26 @@ def test_one_dask_argument_among_numpy_ones_is_refused(dask_arg, name):
     with pytest.raises(ValueError, match=f"^{dask_arg} is a Dask collection but {other} is "
                                          "not: pass every per-row input as Dask"):
         getattr(M, name)(args.pop("y_true"), args.pop("y_pred"), **args)
+
+
+def test_unweighted_group_metric_keeps_its_keywords():
+    def scaled_accuracy(y, p, factor):
+        return factor * accuracy_score(y, p)
+
+    # accuracy a 1, b 1/2, c 1/2 -> worst 1/2, times 2
+    assert worst_group_score(scaled_accuracy, Y_TRUE, Y_PRED, sensitive_features=GROUP,
+                             factor=2.0) == 1.0
+
+
+@pytest.mark.parametrize("method", ["between_groups", "to_overall"])
+def test_parity_ratio_of_zero_rates_is_one_without_warnings(method):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # no positive prediction anywhere: equal (zero) selection rates -> 1
+        assert M.demographic_parity_ratio([0, 1, 0, 1], [0, 0, 0, 0],
+                                          sensitive_features=list("aabb"), method=method) == 1.0
+        # a: 0, b: 1, overall 1/2 -> between groups 0 / 1, to overall min(0, 1/2) = 0
+        assert M.demographic_parity_ratio([0, 1, 0, 1], [0, 0, 1, 1],
+                                          sensitive_features=list("aabb"), method=method) == 0.0
