@@ -68,8 +68,9 @@ of Adult 5 % (``Argmax``, the ``balanced`` rule, ``FixedThreshold`` at the train
 early-stopping rows; see :func:`run_thresholds`); results cached in
 ``benchmarks/results/thresholds.json``.
 
-``--loss-splits N``: instead, ``class_balanced`` and ``aldr_kl`` at their defaults against
-cross-entropy on N splits of Adult 5 % (see :func:`run_losses`); results cached in
+``--loss-splits N``: instead, ``class_balanced``, ``aldr_kl``, ``focal``, ``ldam_drw``,
+``tversky``, ``anyloss_f1`` and ``mann_whitney`` at their defaults against cross-entropy on N
+splits of Adult 5 % (see :func:`run_losses`); results cached in
 ``benchmarks/results/imbalance_losses.json``.
 """
 
@@ -595,7 +596,9 @@ def run_thresholds(datasets, n_splits, cache_path=THRESHOLD_CACHE, print_fn=prin
 LOSS_CACHE = bench.ROOT / "benchmarks" / "results" / "imbalance_losses.json"
 #: (label, FairLossClassifier parameters, added to ``_harness.SEED_METHOD_PARAMS``), defaults.
 LOSS_MODELS = [("cross_entropy", {}), ("class_balanced", dict(loss="class_balanced")),
-               ("aldr_kl", dict(loss="aldr_kl"))]
+               ("aldr_kl", dict(loss="aldr_kl"))] + [
+    (loss, dict(loss=loss))
+    for loss in ("focal", "ldam_drw", "tversky", "anyloss_f1", "mann_whitney")]
 
 
 def run_losses(datasets, n_splits, cache_path=LOSS_CACHE, print_fn=print):
@@ -604,12 +607,19 @@ def run_losses(datasets, n_splits, cache_path=LOSS_CACHE, print_fn=print):
     tables; returns the rows."""
     all_rows = []
     for name in datasets:
-        rows = bench.cached_splits(
-            cache_path, lambda seed, name=name: f"{name}|{seed}", n_splits,
-            lambda seed, name=name: dice_split(name, seed, models=LOSS_MODELS),
-            progress=lambda seed, rows, name=name: f"# {name} split {seed}: bal acc "
-            "[balanced] " + ", ".join(f"{r['model']} {r['bal acc [balanced]']:.4f}"
-                                      for r in rows), print_fn=print_fn)
+        rows = []
+        for seed in range(n_splits):
+            # rows cached by a run with fewer models are kept; the missing ones are fitted
+            split_rows, computed = bench.cached_rows(
+                cache_path, f"{name}|{seed}",
+                lambda cached, name=name, seed=seed: dice_split(name, seed, cached,
+                                                                models=LOSS_MODELS),
+                complete=lambda rows: [r["model"] for r in rows] == [m for m, _ in LOSS_MODELS])
+            if computed:
+                print_fn(f"# {name} split {seed}: bal acc [balanced] " + ", ".join(
+                    f"{r['model']} {r['bal acc [balanced]']:.4f}" for r in split_rows),
+                    flush=True)
+            rows += split_rows
         print_fn(f"\n### {DATASETS[name]['title']}: class-prior losses ({n_splits} splits, "
                  "mean ± sd)\n")
         for line in bench.split_summary(
@@ -633,8 +643,9 @@ def main():
                         help="the decision rules of one network on this many splits of "
                              "Adult 5 %% instead")
     parser.add_argument("--loss-splits", type=int, default=0,
-                        help="class_balanced and aldr_kl against cross-entropy on this many "
-                             "splits of Adult 5 %% instead")
+                        help="class_balanced, aldr_kl, focal, ldam_drw, tversky, anyloss_f1 and "
+                             "mann_whitney against cross-entropy on this many splits of "
+                             "Adult 5 %% instead")
     parser.add_argument("--budget", choices=list(BUDGETS), default="early stopping",
                         help="training budget of the cooldown rows")
     parser.add_argument("--quick", action="store_true",
