@@ -614,3 +614,42 @@ def test_parity_ratio_of_zero_rates_is_one_without_warnings(method):
         # a: 0, b: 1, overall 1/2 -> between groups 0 / 1, to overall min(0, 1/2) = 0
         assert M.demographic_parity_ratio([0, 1, 0, 1], [0, 0, 1, 1],
                                           sensitive_features=list("aabb"), method=method) == 0.0
+
+
+def test_pos_label_messages():
+    sf = dict(sensitive_features=list("abab"))
+    y = ["no", "yes", "no", "yes"]
+    with pytest.raises(ValueError, match=re.escape(
+            "pos_label=None is not a valid label: the labels are ['no', 'yes']. Pass pos_label "
+            "explicitly (one of the labels) for binary targets that are not {0, 1} or "
+            "{-1, 1}.")):
+        M.demographic_parity_difference(y, y, **sf)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "pos_label='maybe' is not a valid label: the labels are ['no', 'yes'].")):
+        M.demographic_parity_difference(y, y, pos_label="maybe", **sf)
+
+
+def test_probability_shapes_bins_and_label_messages():
+    y, p = [0, 1, 1, 0], np.array([0.2, 0.9, 0.6, 0.4])
+    # one bin: |mean confidence - accuracy|; top-label confidences .8 .9 .6 .6, all right
+    assert M.expected_calibration_error(y, p, n_bins=1) == pytest.approx(1 - 0.725)
+    assert M.expected_calibration_error(y, p[:, None]) == M.expected_calibration_error(y, p)
+    with pytest.raises(ValueError, match=re.escape(
+            "y_proba must be 1-D or 2-D; got an array of shape (4, 1, 1).")):
+        M.expected_calibration_error(y, p[:, None, None])
+    for bad in (True, 2.5, 0):
+        with pytest.raises(ValueError, match=re.escape(
+                f"n_bins must be a positive integer; got {bad!r}.")):
+            M.expected_calibration_error(y, p, n_bins=bad)
+    proba = np.column_stack([1 - p, p])
+    with pytest.raises(ValueError, match=re.escape(
+            "labels has 3 entries but y_proba has 2 columns.")):
+        M.expected_calibration_error(y, proba, labels=[0, 1, 2])
+    with pytest.raises(ValueError, match="^y_true holds labels that are not in labels.$"):
+        M.expected_calibration_error([0, 1, 1, 5], proba, labels=[0, 1])
+    # The row-sum tolerance is relative only: 1 + 1.005e-6 is outside 1e-6.
+    with pytest.raises(ValueError, match="must sum to 1"):
+        M.expected_calibration_error([0], [[0.5, 0.5 + 1.005e-6]])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y_proba must hold probabilities in [0, 1] (no NaN or infinity).") + "$"):
+        M.expected_calibration_error(y, [0.2, 1.5, 0.6, 0.4])
