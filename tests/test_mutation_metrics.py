@@ -653,3 +653,24 @@ def test_probability_shapes_bins_and_label_messages():
     with pytest.raises(ValueError, match="^" + re.escape(
             "y_proba must hold probabilities in [0, 1] (no NaN or infinity).") + "$"):
         M.expected_calibration_error(y, [0.2, 1.5, 0.6, 0.4])
+
+
+def test_label_checks_of_the_parity_metrics():
+    sf = dict(sensitive_features=list("aabb"))
+    y_true, y_pred = np.array([0, 1, 1, 0]), np.array([1, 1, 0, 0])
+    # selection rates a 1, b 0
+    assert M.demographic_parity_difference(y_true[:, None], y_pred[:, None], **sf) == 1.0
+    # one label present, the positive class given: selection rates 0 and 0
+    assert M.demographic_parity_difference([0, 0, 0, 0], [0, 0, 0, 0], pos_label=1, **sf) \
+        == 0.0
+    for name, args in (("y_true", (np.zeros((4, 2)), y_pred)),
+                       ("y_pred", (y_true, np.zeros((4, 2))))):
+        with pytest.raises(ValueError, match=re.escape(
+                f"{name} must be 1-D; got an array of shape (4, 2).")):
+            M.demographic_parity_difference(*args, **sf)
+    with pytest.raises(ValueError, match=re.escape(
+            "y_true contains missing values (NaN, None or pd.NA) at 1 row(s); drop or impute "
+            "them first.")):
+        M.demographic_parity_difference([0.0, 1.0, np.nan, 0.0], y_pred, **sf)
+    with pytest.raises(ValueError, match="^y_pred contains missing values"):
+        M.demographic_parity_difference(y_true, np.array([1, None, 0, 0], dtype=object), **sf)
