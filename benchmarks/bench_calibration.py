@@ -38,7 +38,9 @@ against the same network without calibration and with temperature scaling (see
 EnsLoss, CaPE, MMCE, DCA; defaults, and strengths chosen on validation rows inside the training
 rows; cross-entropy followed by temperature scaling and by isotonic regression) against
 cross-entropy on N splits, with the maximum calibration error and Murphy's Brier
-decomposition (see :func:`run_terms`); each model cached in
+decomposition (see :func:`run_terms`); then ``post_calibration="group_temperature"`` and
+``"group_temperature_shrunk"`` against one temperature and none, all fitted with the groups,
+with the ECE gap between groups (see :func:`run_grouped_terms`); each model cached in
 ``benchmarks/results/calibration_terms.json``.
 
 All libraries run single-threaded (torch, BLAS). Writes
@@ -126,11 +128,11 @@ TARGET_OPTION = "post group_temperature"
 # data and evaluation
 
 
-def split(name):
-    """The seed-0 split of :func:`_harness.load_split` with the groups of :data:`DATASETS`:
+def split(name, seed=0):
+    """The split ``seed`` of :func:`_harness.load_split` with the groups of :data:`DATASETS`:
     ``A_tr``/``A_te`` given to the estimators, ``G_te`` those of the evaluation."""
     spec = DATASETS[name]
-    data = bench.load_split(name)
+    data = bench.load_split(name, seed)
     train_groups = spec.get("train_groups", spec["groups"])
     return dict(data, A_tr=train_groups(data["S_tr"]), A_te=train_groups(data["S_te"]),
                 G_te=spec["groups"](data["S_te"]))
@@ -457,6 +459,54 @@ def term_split(name, seed, print_fn=print):
     return rows
 
 
+#: Rows fitted and predicted with the groups (``sensitive_features``), so that the per-group
+#: temperatures can be compared with one temperature and none on the same splits, by the ECE
+#: and the per-group ECE gap of :func:`evaluate_row`.
+TERM_GROUPED = [
+    ("cross-entropy", {}),
+    ("cross-entropy + temperature", dict(post_calibration="temperature")),
+    ("cross-entropy + group_temperature", dict(post_calibration="group_temperature")),
+    ("cross-entropy + group_temperature_shrunk",
+     dict(post_calibration="group_temperature_shrunk")),
+]
+
+
+def grouped_term_split(name, seed, print_fn=print):
+    """The :data:`TERM_GROUPED` rows of one split, each model cached on its own."""
+    data = split(name, seed)
+    rows = []
+    for model, params in TERM_GROUPED:
+        def compute(_, model=model, params=params):
+            pred, proba, seconds = fit_ours(name, data, {**bench.SEED_METHOD_PARAMS, **params},
+                                            grouped=True)
+            row = {"model": model, "seed": seed,
+                   **evaluate_row(name, data, np.asarray(pred).astype(int),
+                                  np.asarray(proba, float), seconds)}
+            print_fn(f"# {name} split {seed} grouped {model}: ECE {row['ECE']:.4f}, gap "
+                     f"{row['gap']:.4f}", flush=True)
+            return [row]
+        rows += bench.cached_rows(TERM_CACHE, f"{name}|{seed}|grouped|{model}", compute)[0]
+    return rows
+
+
+def run_grouped_terms(datasets, n_splits, print_fn=print):
+    """Per data set: the :data:`TERM_GROUPED` rows on ``n_splits`` splits, each against
+    cross-entropy fitted the same way on the same split. Prints the tables; returns the
+    rows."""
+    all_rows = []
+    for name in datasets:
+        rows = [r for seed in range(n_splits) for r in grouped_term_split(name, seed, print_fn)]
+        columns = ["ECE", "gap"] + (["AA-C"] if "pair" in DATASETS[name] else [])
+        print_fn(f"\n### {DATASETS[name]['title']}: per-group temperature scaling "
+                 f"({n_splits} splits, mean ± sd)\n")
+        for line in bench.split_summary(
+                rows, columns + ["Brier", "accuracy", "fit s"], "cross-entropy", fmt=".4f",
+                wins=[(c, "<") for c in columns] + [("accuracy", ">")]):
+            print_fn(line)
+        all_rows += [dict(r, dataset=name) for r in rows]
+    return all_rows
+
+
 def run_terms(datasets, n_splits, print_fn=print):
     """Per data set and split: every calibration training term (:data:`TERM_FIXED`,
     :data:`TERM_GRIDS`) fitted on the training rows (``_harness.SEED_METHOD_PARAMS``), all on
@@ -484,7 +534,8 @@ def main():
     parser.add_argument("--ca-splits", type=int, default=0,
                         help="correctness-aware calibration on this many splits instead")
     parser.add_argument("--term-splits", type=int, default=0,
-                        help="the calibration training terms on this many splits instead")
+                        help="the calibration training terms, then per-group temperature "
+                             "scaling, on this many splits instead")
     parser.add_argument("--quick", action="store_true",
                         help="Adult only, a handful of options and CalCV(isotonic)")
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=None)
@@ -498,6 +549,7 @@ def main():
         return
     if args.term_splits:
         run_terms(args.datasets or ["compas", "german", "adult"], args.term_splits)
+        run_grouped_terms(args.datasets or ["compas", "german", "adult"], args.term_splits)
         return
 
     start = time.perf_counter()
