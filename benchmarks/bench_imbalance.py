@@ -494,6 +494,23 @@ def dice_split(name, seed, cached=(), models=DICE_MODELS):
     return rows
 
 
+def _model_rows(name, n_splits, cache_path, models, shown, print_fn):
+    """The rows of :func:`dice_split` with ``models`` on ``n_splits`` splits of ``name``,
+    cached per split (rows cached by a run with fewer models are kept; the missing ones are
+    fitted); prints ``shown`` of each split fitted."""
+    rows = []
+    for seed in range(n_splits):
+        split_rows, computed = bench.cached_rows(
+            cache_path, f"{name}|{seed}",
+            lambda cached, seed=seed: dice_split(name, seed, cached, models=models),
+            complete=lambda found: [r["model"] for r in found] == [m for m, _ in models])
+        if computed:
+            print_fn(f"# {name} split {seed}: {shown} " + ", ".join(
+                f"{r['model']} {r[shown]:.4f}" for r in split_rows), flush=True)
+        rows += split_rows
+    return rows
+
+
 def run_dice(datasets, n_splits, cache_path=DICE_CACHE, print_fn=print):
     """Per data set and split: cross-entropy and the :data:`DICE_MODELS` rows
     (``_harness.SEED_METHOD_PARAMS`` unless the row says "linear start"); ``bal acc`` of the
@@ -501,16 +518,7 @@ def run_dice(datasets, n_splits, cache_path=DICE_CACHE, print_fn=print):
     one table per start, each against cross-entropy from that start; returns the rows."""
     all_rows = []
     for name in datasets:
-        rows = []
-        for seed in range(n_splits):
-            split_rows, computed = bench.cached_rows(
-                cache_path, f"{name}|{seed}",
-                lambda cached, name=name, seed=seed: dice_split(name, seed, cached),
-                complete=lambda rows: [r["model"] for r in rows] == [m for m, _ in DICE_MODELS])
-            if computed:
-                print_fn(f"# {name} split {seed}: AP " + ", ".join(
-                    f"{r['model']} {r['AP']:.4f}" for r in split_rows), flush=True)
-            rows += split_rows
+        rows = _model_rows(name, n_splits, cache_path, DICE_MODELS, "AP", print_fn)
         for start, baseline in (("random start", "cross_entropy"),
                                 ("linear start", "cross_entropy, linear start")):
             mine = [r for r in rows if ("linear start" in r["model"]) == (start == "linear start")]
@@ -607,19 +615,8 @@ def run_losses(datasets, n_splits, cache_path=LOSS_CACHE, print_fn=print):
     tables; returns the rows."""
     all_rows = []
     for name in datasets:
-        rows = []
-        for seed in range(n_splits):
-            # rows cached by a run with fewer models are kept; the missing ones are fitted
-            split_rows, computed = bench.cached_rows(
-                cache_path, f"{name}|{seed}",
-                lambda cached, name=name, seed=seed: dice_split(name, seed, cached,
-                                                                models=LOSS_MODELS),
-                complete=lambda rows: [r["model"] for r in rows] == [m for m, _ in LOSS_MODELS])
-            if computed:
-                print_fn(f"# {name} split {seed}: bal acc [balanced] " + ", ".join(
-                    f"{r['model']} {r['bal acc [balanced]']:.4f}" for r in split_rows),
-                    flush=True)
-            rows += split_rows
+        rows = _model_rows(name, n_splits, cache_path, LOSS_MODELS, "bal acc [balanced]",
+                           print_fn)
         print_fn(f"\n### {DATASETS[name]['title']}: class-prior losses ({n_splits} splits, "
                  "mean ± sd)\n")
         for line in bench.split_summary(
