@@ -21,9 +21,9 @@ from ._net import resolve_device
 from ._partial_fit import partial_fit
 from ._parts import PARAMETER_CONSTRAINTS, resolve_parts
 from ._post_training import post_process
-from ._prepare import check_same_length, encode_features, prepare_training_data, take_rows
+from ._prepare import check_same_length, encode_features, prepare_training_data
 from ._training import batch_composition, train_network, training_objective, training_outcome
-from ._validation import split_sensitive_columns
+from ._validation import split_sensitive_columns, take_rows
 
 __all__ = ["FairLossClassifier"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 
-from ._prepare import take_rows
+from ._validation import take_rows
 from .postprocessing import GroupThresholds
 
 __all__ = ["post_process", "prior_shift"]

@@ -21,7 +21,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._features import FeatureEncoder, categorical_columns
 from ._groups import GroupCodes, GroupEncoder
-from ._validation import check_sample_weight, short_list, split_sensitive_columns
+from ._validation import check_sample_weight, short_list, split_sensitive_columns, take_rows
 from .weighting import check_strategy
 
 __all__ = ["AUTO_EARLY_STOPPING_ROWS", "TrainingData", "check_same_length", "class_codes",
@@ -51,13 +51,6 @@ def check_same_length(X, **arrays):
         if length != n_samples:
             raise ValueError(f"{name} has {length} rows but X has {n_samples} rows; "
                              "they must have the same length.")
-
-
-def take_rows(data, index):
-    """Rows ``index`` of an array-like, Series or DataFrame."""
-    if isinstance(data, (pd.DataFrame, pd.Series)):
-        return data.iloc[index]
-    return np.asarray(data)[index]
 
 
 @dataclass(frozen=True)

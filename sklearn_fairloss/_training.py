@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._backbone import linear_start
 from ._callbacks import EarlyStoppingFromStart
 from ._net import SamplingSchedule, TensorRows, TrainingObjective, build_net
-from ._prepare import take_rows
+from ._validation import take_rows
 from .losses import CrossEntropyLoss
 from .weighting import check_strategy
 

@@ -8,8 +8,10 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-__all__ = ["check_sample_weight", "default_pos_label", "sensitive_frame", "split_sensitive_columns"]
+__all__ = ["check_sample_weight", "default_pos_label", "sensitive_frame", "split_sensitive_columns",
+           "take_rows"]
 
 MSG_SF_MISSING = (
     "sensitive_features is required: pass an array-like or DataFrame with one row per sample "
@@ -220,3 +222,22 @@ def split_sensitive_columns(X, sensitive_features):
     if missing:
         raise ValueError(MSG_SF_NOT_IN_X.format(short_list(missing), short_list(X.columns)))
     return X[names], names
+
+
+def take_rows(data, index):
+    """Rows ``index`` of an array-like, a Series or DataFrame, or a sparse matrix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_fairloss._validation import take_rows
+    >>> take_rows(pd.Series(["a", "b", "c"], index=[7, 8, 9]), [0, 2]).tolist()
+    ['a', 'c']
+    >>> take_rows([[1, 2], [3, 4]], [1]).tolist()
+    [[3, 4]]
+    """
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        return data.iloc[index]
+    if sp.issparse(data):
+        return data.tocsr()[index]
+    return np.asarray(data)[index]

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .._docstrings import doc_filler
+from .._validation import take_rows
 
 __all__ = ["BoundEstimate", "certify_group_thresholds", "certifying_fraction",
            "fill_doc", "rate_gap_upper_bound"]
@@ -245,19 +246,10 @@ def certify_group_thresholds(rule, proba, y, weights, sensitive, train, held_out
     for _ in range(MAX_RULE_FITS):
         rule.set_params(tolerance=tolerance)
         rule.fit(proba[train], y[train], sample_weight=weights[train],
-                 sensitive_features=_take(sensitive, train))
+                 sensitive_features=take_rows(sensitive, train))
         estimate = certify(rule.predict(proba[held_out],
-                                        sensitive_features=_take(sensitive, held_out)))
+                                        sensitive_features=take_rows(sensitive, held_out)))
         if estimate.upper <= bound + 1e-12 or tolerance == 0.0:
             break
         tolerance = max(tolerance - max(estimate.upper - bound, TOLERANCE_STEP * bound), 0.0)
     return rule, estimate
-
-
-def _take(rows, index):
-    """Rows ``index`` of an array, a sparse matrix or a DataFrame."""
-    if hasattr(rows, "iloc"):
-        return rows.iloc[index]
-    if hasattr(rows, "tocsr"):
-        return rows.tocsr()[index]
-    return np.asarray(rows)[index]

@@ -18,8 +18,8 @@ from .._param_validation import (
     Real,
     Satisfies,
 )
-from .._validation import check_sample_weight, split_sensitive_columns
-from ._certification import _take, certify_group_thresholds, certifying_fraction, fill_doc
+from .._validation import check_sample_weight, split_sensitive_columns, take_rows
+from ._certification import certify_group_thresholds, certifying_fraction, fill_doc
 from ._group_index import encode_groups
 from ._group_thresholds import CONSTRAINTS, UNSEEN_GROUPS, GroupThresholds
 
@@ -208,10 +208,10 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
             raise ValueError(f"could not hold out a stratified share {fraction:.3g} of the rows "
                              f"to certify the bound ({exc}). Use more data.") from exc
         train, held_out = np.sort(train), np.sort(held_out)
-        params = {k: _take(v, train) if _is_per_row(v, n) else v for k, v in fit_params.items()}
+        params = {k: take_rows(v, train) if _is_per_row(v, n) else v for k, v in fit_params.items()}
         if sample_weight is not None:
             params["sample_weight"] = weights[train]
-        X_train, y_train = _take(X, train), classes[codes[train]]
+        X_train, y_train = take_rows(X, train), classes[codes[train]]
         estimator = clone(self.estimator).fit(X_train, y_train, **params)
         proba = self._positive(estimator, estimator.predict_proba(X), classes)
         if self.cv is not None:  # the thresholds see probabilities of rows a model did not fit
