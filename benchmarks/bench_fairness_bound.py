@@ -25,6 +25,9 @@ Methods (every one fitted on the training rows only; nothing is chosen on test r
 - ``fairloss_aware``: the same with ``decision=GroupThresholds()`` (DP only): group-aware.
 - ``fairloss_temperature``: ``fairloss`` with ``post_calibration="temperature"`` (the
   group-blind default under a bound before ``MonotoneCubicScaling``).
+- ``fairloss_tabm`` / ``fairloss_aware_tabm``: ``fairloss`` / ``fairloss_aware`` with
+  ``ensemble_size=8`` (TabM's ensemble of 8 MLPs, :data:`TABM_SIZE`), the backbone's
+  strongest option on Adult's validation rows (docs/backbone.md).
 - ``fairloss_plain``: ``FairLossClassifier(random_state=seed)``, no fairness term.
 - ``hgb_to``: ``HistGradientBoostingClassifier`` + fairlearn ``ThresholdOptimizer(prefit=True)``
   (randomised; group-aware).
@@ -111,7 +114,10 @@ CASES = {
 }
 BOUNDS = (0.01, 0.02, 0.05)
 METHODS = ("fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt", "eg_lr",
-           "eg_hgb", "fairloss_temperature", "fairret", "hgb_certified")
+           "eg_hgb", "fairloss_temperature", "fairret", "hgb_certified", "fairloss_tabm",
+           "fairloss_aware_tabm")
+#: Members of the TabM ensemble of the ``*_tabm`` methods.
+TABM_SIZE = 8
 #: The strengths searched for fairret's penalty (a geometric grid: on Adult the weakest leaves
 #: a gap above 0.02 and the strongest predicts one class).
 FAIRRET_STRENGTHS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -238,23 +244,26 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         params = dict(random_state=seed)
         if method != "fairloss_plain":
             params.update(fairness=_term(metric, case["intersectional"]), fairness_bound=bound)
-        if method == "fairloss_aware":
+        aware = method.startswith("fairloss_aware")
+        if aware:
             if metric != "dp":
                 return None
             params.update(decision=GroupThresholds())
+        if method.endswith("_tabm"):
+            params.update(ensemble_size=TABM_SIZE)
         if method == "fairloss_temperature":
             params.update(post_calibration="temperature")
         model = FairLossClassifier(**params)
         fit_params = {} if method == "fairloss_plain" else {"sensitive_features": groups_tr}
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, **fit_params))
-        predict_params = {"sensitive_features": groups_te} if method == "fairloss_aware" else {}
+        predict_params = {"sensitive_features": groups_te} if aware else {}
         return (model.predict(X_te, **predict_params), model.predict_proba(X_te), seconds,
                 {"epochs": float(model.n_iter_), **({} if method == "fairloss_plain" else {
                     "held_out": float(model.fairness_validation_fraction_),
                     "valid": float(model.fairness_valid_),
                     "upper": float(model.fairness_valid_ + model.fairness_margin_)}),
                  **({"tolerance": float(model.group_thresholds_.tolerance_)}
-                    if method == "fairloss_aware" else {})})
+                    if aware else {})})
     if method == "hgb_certified":
         if metric != "dp":
             return None
