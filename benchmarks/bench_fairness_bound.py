@@ -50,7 +50,10 @@ Per method: on how many splits the test metric met the bound, mean ± sd of accu
 ECE (15 bins) and fit seconds. Randomised fairlearn classifiers predict with
 ``random_state=0``; their AUC and ECE come from ``_pmf_predict``. Each case also prints the
 binomial noise floor of the test metric (90 % one-sided, worst case ``r = 1/2``, the two
-smallest groups): a bound below it cannot be shown to hold on a test set of that size.
+smallest groups): a bound below it cannot be shown to hold on a test set of that size; and,
+under the table, how often a model whose true gap is 0 would meet each bound on these test
+sets (:func:`oracle_met`): a count of splits below what even that model reaches reliably
+measures the test set, not the method.
 """
 
 import os
@@ -329,6 +332,32 @@ def noise_floor(y, groups, metric, confidence=0.9):
         sizes = np.minimum(cells[y == 1].value_counts(), cells[y == 0].value_counts()).to_numpy()
     small = np.sort(sizes)[:2]
     return float(norm.ppf(confidence) * np.sqrt(0.25 / small[0] + 0.25 / small[1]))
+
+
+def oracle_met(floor, bound, splits, confidence=0.9):
+    """How often a model whose true gap is exactly 0 meets ``bound`` on test sets of this
+    case: ``(p, {k: P(met on at least k of splits)})``. The test gap of such a model is
+    ``|N(0, sd)|`` with ``sd = floor / z`` (the noise floor's normal approximation: the two
+    smallest groups at rate 1/2), so ``p = 2 Phi(bound / sd) - 1`` and the count of splits
+    is binomial (the test sets of repeated splits overlap: an approximation)."""
+    from scipy.stats import binom
+
+    sd = floor / norm.ppf(confidence)
+    p = float(2 * norm.cdf(bound / sd) - 1)
+    return p, {k: float(binom.sf(k - 1, splits, p)) for k in range(splits - 2, splits + 1)}
+
+
+def oracle_lines(rows, floors):
+    """One line per case, metric and bound: how often a model of true gap 0 would meet it."""
+    lines = []
+    for case, metric, bound in sorted({(r["case"], r["metric"], r["bound"]) for r in rows}):
+        splits = len({r["seed"] for r in rows if (r["case"], r["metric"], r["bound"])
+                      == (case, metric, bound)})
+        p, at_least = oracle_met(floors[(case, metric)], bound, splits)
+        counts = ", ".join(f">= {k}/{splits}: {q:.2f}" for k, q in at_least.items())
+        lines.append(f"- {case} {metric.upper()} <= {bound:g}: a model of true gap 0 meets it "
+                     f"on a test set with probability {p:.2f}; on {counts}")
+    return "\n".join(lines)
 
 
 def load_rows(path):
@@ -696,6 +725,7 @@ def main(argv=None):
     if args.rows:
         save_rows(args.rows, rows, floors)
     text, agg = table(rows, floors)
+    text += "\n\n" + oracle_lines(rows, floors)
     print(text)
     if args.out:
         with open(args.out, "a") as handle:
