@@ -2,13 +2,15 @@
 splits: is the stated bound met on the test rows, and at what accuracy?
 
 Run: ``.venv/bin/python benchmarks/bench_fairness_bound.py`` (every case, bound and method; a
-long run), or select: ``--cases adult_sex compas_race --metrics dp --bounds 0.02
---methods fairloss fairloss_aware hgb_to --splits 10``. ``--quick``: COMPAS race, DP 0.03,
-3 splits, the fast methods. ``--out FILE`` appends the Markdown tables to FILE; ``--plot``
-writes the Pareto figure ``docs/img/fairness_bound.png``. ``--calibration-study`` compares
-post-hoc calibrators of the group-blind DP route on its certifying rows alone (no test row;
-see :func:`calibration_study`). ``--ceiling-study`` measures deterministic group thresholds on
-gradient boosting near a DP bound, with and without a certificate (:func:`ceiling_study`).
+long run), or select: ``--cases adult_sex compas_race --metrics dp --bounds 0.02 --methods
+fairloss fairloss_aware hgb_to --splits 10``. ``--quick``: COMPAS race, DP 0.03, 3 splits, the
+fast methods. ``--confidence C`` fits our methods and ``hgb_certified`` at
+``fairness_confidence=C`` (named ``method@C``). ``--out FILE`` appends the Markdown tables to
+FILE; ``--plot`` writes the Pareto figure ``docs/img/fairness_bound.png``.
+``--calibration-study`` compares post-hoc calibrators of the group-blind DP route on its
+certifying rows alone (no test row; see :func:`calibration_study`). ``--ceiling-study``
+measures deterministic group thresholds on gradient boosting near a DP bound, with and without
+a certificate (:func:`ceiling_study`).
 
 Cases (70/30 splits stratified by the label, split seeds 0..n-1; FairLossClassifier gets the raw
 frame, text columns as ``category``, its own default encoding; the other methods get
@@ -246,7 +248,7 @@ def _gap(metric):
     return demographic_parity_difference if metric == "dp" else equalized_odds_difference
 
 
-def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
+def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed, confidence=0.9):
     """Fit one method on a split; returns ``(pred, proba, seconds, extra)`` (``extra``, for
     our model: the epochs run; under a bound, the share held out to certify, the held-out
     value and its upper bound, and the group-aware tolerance) or None (not defined for this
@@ -259,7 +261,8 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         X_tr, X_te = data["raw_tr"], data["raw_te"]
         params = dict(random_state=seed)
         if method != "fairloss_plain":
-            params.update(fairness=_term(metric, case["intersectional"]), fairness_bound=bound)
+            params.update(fairness=_term(metric, case["intersectional"]), fairness_bound=bound,
+                          fairness_confidence=confidence)
         aware = method.startswith("fairloss_aware")
         if aware:
             if metric != "dp":
@@ -284,7 +287,8 @@ def fit_method(method, data, groups_tr, groups_te, case, metric, bound, seed):
         if metric != "dp":
             return None
         model = GroupThresholdClassifier(HistGradientBoostingClassifier(random_state=seed),
-                                         fairness_bound=bound, random_state=seed)
+                                         fairness_bound=bound, fairness_confidence=confidence,
+                                         random_state=seed)
         model, seconds = bench.timed(lambda: model.fit(X_tr, y_tr, sensitive_features=groups_tr))
         return (model.predict(X_te, sensitive_features=groups_te), model.predict_proba(X_te),
                 seconds, {"held_out": float(model.fairness_validation_fraction_),
@@ -402,6 +406,8 @@ def run(args, print_fn=print):
     the rows already saved there are kept and not fitted again (a cut run resumes)."""
     rows, floors = load_rows(args.rows)
     done = {(r["key"], r["seed"]) for r in rows}
+    # a fairness_confidence other than the default is part of the method's name
+    suffix = "" if args.confidence == 0.9 else f"@{args.confidence:g}"
     for case_name in args.cases:
         case = CASES[case_name]
         for seed in range(args.splits):
@@ -411,7 +417,7 @@ def run(args, print_fn=print):
                     for method in args.methods:
                         if method in ("fairloss_plain",) and bound != args.bounds[0]:
                             continue
-                        if (f"{case_name} {metric} {bound:g} {method}", seed) in done:
+                        if (f"{case_name} {metric} {bound:g} {method}{suffix}", seed) in done:
                             continue
                         if data is None:
                             data = load_data(case["dataset"], seed)
@@ -422,7 +428,7 @@ def run(args, print_fn=print):
                         with warnings.catch_warnings(record=True) as caught:
                             warnings.simplefilter("always")
                             out = fit_method(method, data, groups_tr, groups_te, case, metric,
-                                             bound, seed)
+                                             bound, seed, args.confidence)
                         if out is None:
                             continue
                         pred, proba, seconds, extra = out
@@ -430,11 +436,13 @@ def run(args, print_fn=print):
                                              ["accuracy", "ROC AUC", "ECE", METRIC_COLUMN[metric]],
                                              seconds, _cells(groups_te), clip=True)
                         value = row.pop(METRIC_COLUMN[metric])
-                        row.update(case=case_name, metric=metric, bound=bound, method=method,
+                        row.update(case=case_name, metric=metric, bound=bound,
+                                   method=method + suffix,
                                    seed=seed, value=value, met=float(value <= bound),
                                    warned=float(any("fairness_bound" in str(w.message)
                                                     for w in caught)),
-                                   key=f"{case_name} {metric} {bound:g} {method}", **extra)
+                                   key=f"{case_name} {metric} {bound:g} {method}{suffix}",
+                                   **extra)
                         rows.append({k: float(v) if isinstance(v, (np.floating, float))
                                      else v for k, v in row.items()})
                         if args.rows:  # after every fit, so that a long run can be cut short
@@ -715,6 +723,9 @@ def main(argv=None):
     parser.add_argument("--bounds", nargs="+", type=float, default=list(BOUNDS))
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--confidence", type=float, default=0.9,
+                        help="fairness_confidence of our methods and hgb_certified (a value "
+                             "other than 0.9 is added to the method's name: fairloss@0.75)")
     parser.add_argument("--out", default=None, help="append the Markdown table to this file")
     parser.add_argument("--plot", action="store_true")
     parser.add_argument("--rows", default=None, help="save the per-split rows (JSON) here")
@@ -748,7 +759,8 @@ def main(argv=None):
             rows += saved["rows"]
             floors.update({tuple(k.split()): v for k, v in saved["floors"].items()})
         order = {m: i for i, m in enumerate(METHODS)}
-        rows.sort(key=lambda r: (r["case"], r["metric"], r["bound"], order[r["method"]]))
+        rows.sort(key=lambda r: (r["case"], r["metric"], r["bound"],
+                                 order[r["method"].split("@")[0]], r["method"]))
     else:
         rows, floors = run(args)
     if args.rows:
