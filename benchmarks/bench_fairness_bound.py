@@ -77,7 +77,7 @@ import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-from scipy.stats import norm  # noqa: E402
+from scipy.stats import binom, norm  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.isotonic import IsotonicRegression  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -373,8 +373,6 @@ def oracle_met(floor, bound, splits, confidence=0.9):
     ``|N(0, sd)|`` with ``sd = floor / z`` (the noise floor's normal approximation: the two
     smallest groups at rate 1/2), so ``p = 2 Phi(bound / sd) - 1`` and the count of splits
     is binomial (the test sets of repeated splits overlap: an approximation)."""
-    from scipy.stats import binom
-
     sd = floor / norm.ppf(confidence)
     p = float(2 * norm.cdf(bound / sd) - 1)
     return p, {k: float(binom.sf(k - 1, splits, p)) for k in range(max(splits - 2, 1), splits + 1)}
@@ -489,7 +487,8 @@ def plot(agg, path=PLOT_PATH):
     panels = list(dict.fromkeys((r["case"], r["metric"]) for r in agg))
     n_rows = (len(panels) + 1) // 2
     fig, axes = plt.subplots(n_rows, 2, figsize=(11, 4.2 * n_rows), squeeze=False)
-    colours = dict(zip(METHODS, plt.get_cmap("tab10").colors))
+    # one colour per method drawn (METHODS outnumbers tab10; "method@C" rows are methods too)
+    colours = dict(zip(dict.fromkeys(r["method"] for r in agg), plt.get_cmap("tab20").colors))
     markers = dict(zip(sorted({r["bound"] for r in agg}), "osD^v"))
     for ax, (case, metric) in zip(axes.ravel(), panels):
         mine = [r for r in agg if (r["case"], r["metric"]) == (case, metric)]
