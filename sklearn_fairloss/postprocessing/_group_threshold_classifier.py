@@ -76,7 +76,10 @@ class GroupThresholdClassifier(ParamsValidationMixin, MetaEstimatorMixin, Classi
         a flexible classifier's probabilities of the rows it was fitted on are over-confident
         (gradient boosting on a few thousand rows, a random forest) and thresholds set on them
         do not carry over to new rows. ``None``: the fitted classifier's own probabilities of
-        its training rows (one fit; for an early-stopped or strongly regularised model).
+        its training rows (one fit; for an early-stopped or strongly regularised model). The
+        fold models must score on the final model's scale: a neural network's do not (around
+        ``FairLossClassifier``, ``cv=5`` could not certify 2 of 3 Adult splits; use its own
+        ``fairness_bound`` with ``decision=GroupThresholds()``).
     unseen_groups : {"global", "error"}, default="global"
         At predict, for a group not seen in ``fit``: the threshold 1/2 with a warning, or an
         error.
