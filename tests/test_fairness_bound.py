@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from _synthetic import biased_two_groups
 from scipy.stats import norm
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -25,13 +26,8 @@ SMALL = dict(hidden_layer_sizes=(16,), lr=0.01, batch_size=256, max_epochs=40,
 
 
 def _biased(n, seed):
-    """Two groups (30 % / 70 %); the label and a feature depend on the group, so that an
-    unconstrained model's positive rates differ by about 0.3."""
-    rng = np.random.default_rng(seed)
-    group = (rng.random(n) < 0.3).astype(int)
-    z = rng.normal(size=n) + 1.0 * group
-    y = (z + 0.7 * rng.normal(size=n) > 0.8).astype(int)
-    X = np.column_stack([z + 0.3 * rng.normal(size=n), rng.normal(size=n), group])
+    """:func:`biased_two_groups` with float32 features (the network's dtype)."""
+    X, y, group = biased_two_groups(n, seed)
     return X.astype(np.float32), y, group
 
 

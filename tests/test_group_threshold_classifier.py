@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from _synthetic import biased_two_groups as _biased
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
@@ -25,17 +26,6 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_fairloss.postprocessing import GroupThresholdClassifier, GroupThresholds
-
-
-def _biased(n, seed):
-    """Two groups (30 % / 70 %); the label and a feature depend on the group, so that a
-    group-blind model's positive rates differ by about 0.3."""
-    rng = np.random.default_rng(seed)
-    group = (rng.random(n) < 0.3).astype(int)
-    z = rng.normal(size=n) + 1.0 * group
-    y = (z + 0.7 * rng.normal(size=n) > 0.8).astype(int)
-    X = np.column_stack([z + 0.3 * rng.normal(size=n), rng.normal(size=n), group])
-    return X, y, group
 
 
 def _agresti_caffo_upper(pred, group, confidence):
